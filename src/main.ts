@@ -1,0 +1,87 @@
+/**
+ * The gateway process: read config → buildApp → listen → on SIGTERM/SIGINT stop accepting, let
+ * in-flight requests finish (bounded by dispatch.shutdown_grace_ms), exit 0. Nothing else.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import { validateConfig } from './config/load.ts';
+import { resolveConfigSource } from './config/source.ts';
+import { ConfigError } from './errors.ts';
+import { createLogger } from './log/logger.ts';
+import { startMetricsServer } from './metrics/server.ts';
+import { providerTable } from './providers/registry.ts';
+
+async function main(): Promise<void> {
+  let loaded: ReturnType<typeof validateConfig>;
+  let origin: string;
+  try {
+    const source = await resolveConfigSource(process.argv.slice(2), process.env);
+    origin = source.origin;
+    loaded = validateConfig(source.raw, providerTable());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`herald: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const { config, warnings } = loaded;
+  const logger = createLogger({ level: config.log.level });
+  for (const warning of warnings) logger.warn(warning);
+
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    app = await buildApp(config, { logger });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`herald: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  const [first, ...others] = config.http.bind_addresses;
+  await app.http.listen({ host: first!, port: config.http.port });
+  // Fastify listens on one address; further bind_addresses get their own listener on the same app.
+  const port = (app.http.server.address() as AddressInfo).port;
+  const extraServers = await Promise.all(others.map((host) => listenAlso(app.http, host, port)));
+  const metricsServer = config.metrics.prometheus.enabled
+    ? await startMetricsServer(app.metrics.registry, config.metrics.prometheus)
+    : null;
+  logger.info({ config: origin, addresses: config.http.bind_addresses, port }, 'herald is listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+    app.beginDrain();
+    const forced = setTimeout(() => {
+      logger.warn('shutdown grace period over; closing remaining connections');
+      app.http.server.closeAllConnections();
+      for (const extra of extraServers) extra.closeAllConnections();
+    }, config.dispatch.shutdown_grace_ms);
+    forced.unref();
+    for (const extra of extraServers) extra.close();
+    await app.close();
+    await metricsServer?.close();
+    clearTimeout(forced);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Fastify listens on one address; further bind_addresses get their own listener for the same app. */
+function listenAlso(http: FastifyInstance, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((req, res) => http.routing(req, res));
+    server.once('error', reject);
+    server.listen({ host, port }, () => resolve(server));
+  });
+}
+
+await main();

@@ -1,0 +1,14 @@
+/**
+ * The config `type` → provider module table. Adding a push service means adding its folder and
+ * one line here; tests pass extra modules to buildApp() instead.
+ */
+import type { ProviderModule } from './provider.ts';
+import { unifiedPushModule } from './unifiedpush/unifiedpush-provider.ts';
+
+export const BUILTIN_PROVIDERS: readonly ProviderModule<never>[] = [unifiedPushModule];
+
+export function providerTable(extra: readonly ProviderModule<never>[] = []): Map<string, ProviderModule> {
+  return new Map(
+    [...BUILTIN_PROVIDERS, ...extra].map((module) => [module.type, module as unknown as ProviderModule]),
+  );
+}
