@@ -30,9 +30,18 @@ export interface RecordedCall {
   attempt: number;
   pushId: string;
   at: number;
+  notification: Notification;
+  device: Device;
+}
+
+/** How many sends were running at once, at most: proves devices are dispatched concurrently. */
+export interface ConcurrencyGauge {
+  current: number;
+  max: number;
 }
 
 export function createFakeProviderModule(calls: RecordedCall[] = []) {
+  const concurrency: ConcurrencyGauge = { current: 0, max: 0 };
   const module: ProviderModule<CommonAppConfig> = {
     type: 'fake',
     configProperties: { note: { type: 'string', description: 'Free text, to test unknown-key handling.' } },
@@ -53,6 +62,8 @@ export function createFakeProviderModule(calls: RecordedCall[] = []) {
             attempt: ctx.attempt,
             pushId: ctx.pushId,
             at: Date.now(),
+            notification,
+            device,
           });
           if (key.startsWith('accept')) return { kind: 'delivered' };
           if (key.startsWith('reject')) return { kind: 'rejected', reason: 'fake says dead' };
@@ -69,7 +80,10 @@ export function createFakeProviderModule(calls: RecordedCall[] = []) {
           if (key.startsWith('throw')) throw new Error('fake provider bug');
           const slow = /^slow-(\d+)/.exec(key);
           if (slow) {
+            concurrency.current++;
+            concurrency.max = Math.max(concurrency.max, concurrency.current);
             await new Promise((resolve) => setTimeout(resolve, Number(slow[1])));
+            concurrency.current--;
             return { kind: 'delivered' };
           }
           if (key.startsWith('hang')) return new Promise(() => {});
@@ -79,5 +93,5 @@ export function createFakeProviderModule(calls: RecordedCall[] = []) {
       };
     },
   };
-  return { module: module as ProviderModule<never>, calls };
+  return { module: module as ProviderModule<never>, calls, concurrency };
 }
