@@ -1,0 +1,166 @@
+/**
+ * HTTP/2 to the FCM endpoint: a few long-lived sessions, each carrying up to the server's
+ * SETTINGS_MAX_CONCURRENT_STREAMS requests at once (Google announces 100). A new session is opened
+ * only when every open one is full, up to `maxSessions`; past that, streams queue on the least busy
+ * session (nghttp2 holds them until a slot frees). Sygnal opens up to 20 HTTP/1.1 connections, one
+ * request each, instead. Sessions that close, fail or receive GOAWAY leave the pool, and the next
+ * request opens a fresh one (the reconnect).
+ */
+import http2, { type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+
+export interface Http2TransportOptions {
+  /** Origin, e.g. https://fcm.googleapis.com. */
+  readonly origin: string;
+  readonly maxSessions: number;
+  readonly connectTimeoutMs: number;
+  /** From sending the request to the end of the response. */
+  readonly responseTimeoutMs: number;
+  /** A session with no stream for this long is closed. */
+  readonly idleTimeoutMs?: number;
+}
+
+export interface Http2Response {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** Streams assumed per session until the server's SETTINGS arrive. */
+const DEFAULT_STREAMS = 100;
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+interface PooledSession {
+  session: ClientHttp2Session;
+  active: number;
+}
+
+export class Http2Transport {
+  readonly #options: Http2TransportOptions;
+  readonly #sessions: PooledSession[] = [];
+  #closed = false;
+
+  constructor(options: Http2TransportOptions) {
+    this.#options = options;
+  }
+
+  /** Sessions currently open (for tests and metrics). */
+  get sessionCount(): number {
+    return this.#sessions.length;
+  }
+
+  async request(init: {
+    path: string;
+    headers: Record<string, string>;
+    body: string;
+    signal?: AbortSignal;
+  }): Promise<Http2Response> {
+    if (this.#closed) throw new Error('transport closed');
+    init.signal?.throwIfAborted();
+    const pooled = this.#pick();
+    pooled.active++;
+    try {
+      return await this.#send(pooled.session, init);
+    } finally {
+      pooled.active--;
+    }
+  }
+
+  #pick(): PooledSession {
+    let best: PooledSession | undefined;
+    for (const pooled of this.#sessions) {
+      if (pooled.session.closed || pooled.session.destroyed) continue;
+      const limit = pooled.session.remoteSettings?.maxConcurrentStreams ?? DEFAULT_STREAMS;
+      if (pooled.active < limit && (best === undefined || pooled.active < best.active)) best = pooled;
+    }
+    if (best !== undefined) return best;
+    if (this.#sessions.length < this.#options.maxSessions) return this.#open();
+    // Every session is full: queue on the least busy one.
+    return this.#sessions.reduce((a, b) => (b.active < a.active ? b : a));
+  }
+
+  #open(): PooledSession {
+    const session = http2.connect(this.#options.origin);
+    const pooled: PooledSession = { session, active: 0 };
+    this.#sessions.push(pooled);
+    const forget = () => {
+      const index = this.#sessions.indexOf(pooled);
+      if (index >= 0) this.#sessions.splice(index, 1);
+    };
+    const connectTimer = setTimeout(() => {
+      session.destroy(new Error(`connect timeout after ${this.#options.connectTimeoutMs} ms`));
+    }, this.#options.connectTimeoutMs);
+    session.once('connect', () => clearTimeout(connectTimer));
+    session.once('close', () => {
+      clearTimeout(connectTimer);
+      forget();
+    });
+    // A GOAWAY (server restart, max connection age) means no new streams here: stop picking it.
+    session.once('goaway', forget);
+    // The error also reaches the streams using the session, which report it to their callers.
+    session.on('error', forget);
+    session.setTimeout(this.#options.idleTimeoutMs ?? 60_000, () => {
+      if (pooled.active === 0) session.close();
+    });
+    return pooled;
+  }
+
+  #send(
+    session: ClientHttp2Session,
+    init: { path: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+  ): Promise<Http2Response> {
+    return new Promise<Http2Response>((resolve, reject) => {
+      const stream = session.request(
+        { ':method': 'POST', ':path': init.path, ...init.headers },
+        init.signal ? { signal: init.signal } : {},
+      );
+      let settled = false;
+      const settle = (error: Error | undefined, response?: Http2Response) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(response!);
+      };
+      const timer = setTimeout(() => {
+        settle(new Error(`no complete answer within ${this.#options.responseTimeoutMs} ms`));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }, this.#options.responseTimeoutMs);
+      let status = 0;
+      let headers: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('response', (responseHeaders) => {
+        headers = responseHeaders;
+        status = Number(responseHeaders[':status']);
+      });
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+      });
+      stream.on('end', () => {
+        settle(undefined, { status, headers, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      stream.on('error', (error) => settle(error));
+      stream.on('close', () => settle(new Error(`stream closed without an answer (code ${stream.rstCode})`)));
+      stream.end(init.body);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const sessions = this.#sessions.splice(0);
+    await Promise.all(
+      sessions.map(
+        ({ session }) =>
+          new Promise<void>((resolve) => {
+            if (session.destroyed) return resolve();
+            const timer = setTimeout(() => session.destroy(), 2000);
+            session.close(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+}
