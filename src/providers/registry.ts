@@ -4,8 +4,9 @@
  */
 import type { ProviderModule } from './provider.ts';
 import { unifiedPushModule } from './unifiedpush/unifiedpush-provider.ts';
+import { webPushModule } from './webpush/webpush-provider.ts';
 
-export const BUILTIN_PROVIDERS: readonly ProviderModule<never>[] = [unifiedPushModule];
+export const BUILTIN_PROVIDERS: readonly ProviderModule<never>[] = [unifiedPushModule, webPushModule];
 
 export function providerTable(extra: readonly ProviderModule<never>[] = []): Map<string, ProviderModule> {
   return new Map(

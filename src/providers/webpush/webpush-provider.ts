@@ -1,0 +1,181 @@
+/**
+ * `type: webpush`: pushes to browsers through their push service (RFC 8030), encrypted for the
+ * subscription (RFC 8291) and signed with the gateway's VAPID key (RFC 8292). The pusher data is
+ * Sygnal's: pushkey = p256dh, data.endpoint, data.auth (see subscription.ts).
+ *
+ *   events_only and no event_id ──▶ dropped
+ *   malformed subscription ──▶ rejected
+ *   endpoint policy refuses ──▶ dropped (+ metric, log)
+ *   plaintext (webpush-payload.ts) ──▶ encrypt ──▶ POST with VAPID ──▶ answer table below
+ */
+import { parseRetryAfter } from '../../dispatch/retry.ts';
+import { type Device, defaultPayloadOf, type Notification } from '../../matrix/notification.ts';
+import { EndpointPolicy } from '../../net/endpoint-policy.ts';
+import { isBlockedAddressError, OutboundHttp, type OutboundResponse } from '../../net/outbound-http.ts';
+import type {
+  DeliveryOutcome,
+  DispatchContext,
+  ProviderDeps,
+  ProviderModule,
+  PushProvider,
+} from '../provider.ts';
+import { PermanentDeliveryError, TemporaryDeliveryError } from '../provider.ts';
+import { encryptAes128gcm } from './encrypt.ts';
+import { parseSubscription } from './subscription.ts';
+import { topicForRoom } from './topic.ts';
+import { VapidSigner } from './vapid.ts';
+import {
+  loadVapidKeys,
+  vapidSubject,
+  WEBPUSH_CONFIG_PROPERTIES,
+  WEBPUSH_REQUIRED_KEYS,
+  type WebPushConfig,
+} from './webpush-config.ts';
+import { buildWebPushPlaintext } from './webpush-payload.ts';
+
+export const webPushModule: ProviderModule<WebPushConfig> = {
+  type: 'webpush',
+  configProperties: WEBPUSH_CONFIG_PROPERTIES,
+  requiredKeys: WEBPUSH_REQUIRED_KEYS,
+  async create(appId, config, deps) {
+    const keys = loadVapidKeys(appId, config.vapid_private_key);
+    const subject = vapidSubject(appId, config.vapid_contact_email);
+    if (config.endpoint !== undefined) {
+      deps.logger.warn('`endpoint` has no effect for webpush: each subscription names its own endpoint');
+    }
+    return new WebPushProvider(
+      appId,
+      config,
+      deps,
+      new VapidSigner({
+        ...keys,
+        subject,
+        clock: deps.clock,
+        onMint: () => deps.metrics.tokenRefreshes.inc({ app: appId, provider: 'webpush', result: 'minted' }),
+      }),
+    );
+  },
+};
+
+class WebPushProvider implements PushProvider {
+  readonly kind = 'webpush';
+  readonly appId: string;
+  readonly #ttl: string;
+  readonly #policy: EndpointPolicy;
+  readonly #http: OutboundHttp;
+  readonly #vapid: VapidSigner;
+  readonly #deps: ProviderDeps;
+
+  constructor(appId: string, config: WebPushConfig, deps: ProviderDeps, vapid: VapidSigner) {
+    this.appId = appId;
+    this.#ttl = String(config.ttl);
+    this.#policy = new EndpointPolicy(config.allowed_endpoints);
+    this.#vapid = vapid;
+    this.#deps = deps;
+    this.#http = new OutboundHttp({
+      connectTimeoutMs: config.connect_timeout_ms,
+      responseTimeoutMs: config.response_timeout_ms,
+      connections: config.max_connections,
+      // FCM, Mozilla autopush and Apple all speak HTTP/2: one connection carries many pushes.
+      allowH2: true,
+    });
+  }
+
+  async send(notification: Notification, device: Device, ctx: DispatchContext): Promise<DeliveryOutcome> {
+    const parsed = parseSubscription(device);
+    if (!parsed.ok) return { kind: 'rejected', reason: `malformed subscription: ${parsed.reason}` };
+    const { subscription } = parsed;
+    // Sygnal: `events_only` pushers want messages, not badge updates.
+    if (device.data.events_only === true && notification.event_id === undefined) {
+      return { kind: 'dropped', reason: 'events_only pusher and no event_id' };
+    }
+
+    const verdict = this.#policy.evaluate(subscription.endpoint);
+    if (!verdict.allowed) {
+      if (verdict.reason === 'invalid_url') {
+        return { kind: 'rejected', reason: 'malformed subscription: data.endpoint is not a URL' };
+      }
+      return this.#blocked(verdict.reason, ctx);
+    }
+
+    // The dispatcher has already rejected a default_payload that is not an object.
+    const defaultPayload = defaultPayloadOf(device);
+    const plaintext = buildWebPushPlaintext(notification, defaultPayload.ok ? defaultPayload.payload : {});
+    if (plaintext === null) {
+      // Only a default_payload larger than a push message does this: no push to it can ever work.
+      return { kind: 'rejected', reason: 'data.default_payload does not fit a Web Push message' };
+    }
+
+    const headers: Record<string, string> = {
+      authorization: this.#vapid.authorization(verdict.url.origin),
+      ttl: this.#ttl,
+      // RFC 8030 §5.3; Sygnal sends only these two.
+      urgency: notification.prio === 'low' ? 'low' : 'normal',
+      'content-encoding': 'aes128gcm',
+      'content-type': 'application/octet-stream',
+    };
+    if (device.data.only_last_per_room === true && notification.room_id !== undefined) {
+      headers.topic = topicForRoom(notification.room_id);
+    }
+    const body = encryptAes128gcm(Buffer.from(plaintext, 'utf8'), subscription.p256dh, subscription.auth);
+
+    const labels = { app: this.appId, provider: this.kind };
+    const started = performance.now();
+    let response: OutboundResponse;
+    try {
+      response = await this.#http.post(verdict.url, {
+        trusted: verdict.trusted,
+        headers,
+        body,
+        signal: ctx.signal,
+      });
+    } catch (error) {
+      if (isBlockedAddressError(error)) return this.#blocked('private_address', ctx);
+      this.#deps.metrics.providerResponses.inc({ ...labels, status: 'network', reason: 'network' });
+      throw new TemporaryDeliveryError(`push service unreachable: ${(error as Error).message}`, {
+        cause: error,
+      });
+    } finally {
+      this.#deps.metrics.providerRequestDuration.observe(labels, (performance.now() - started) / 1000);
+    }
+    this.#deps.metrics.providerResponses.inc({ ...labels, status: String(response.status), reason: '' });
+    return classify(response, parseRetryAfter(response.headers['retry-after'], this.#deps.clock.now()));
+  }
+
+  #blocked(reason: string, ctx: DispatchContext): DeliveryOutcome {
+    this.#deps.metrics.endpointsBlocked.inc({ app: this.appId, provider: this.kind, reason });
+    ctx.logger.warn(
+      { reason },
+      'endpoint refused by the endpoint policy; push dropped (see allowed_endpoints)',
+    );
+    return { kind: 'dropped', reason: `endpoint policy: ${reason}` };
+  }
+
+  async close(): Promise<void> {
+    await this.#http.close();
+  }
+}
+
+/**
+ * The push service's answer (RFC 8030 §5, REFERENCE §6). Push services explain refusals in the
+ * body (FCM, autopush: JSON with a reason), so a short excerpt goes into the error.
+ */
+function classify(response: OutboundResponse, retryAfterMs: number | undefined): DeliveryOutcome {
+  const { status } = response;
+  const said = response.body.trim() === '' ? '' : `: ${response.body.trim().slice(0, 200)}`;
+  // RFC 8030 §5: 201 Created; some services answer 200 or 202. Any 2xx means accepted.
+  if (status >= 200 && status < 300) return { kind: 'delivered' };
+  // RFC 8030 §6.2 / autopush, FCM: the subscription expired or was unsubscribed.
+  if (status === 404 || status === 410) {
+    return { kind: 'rejected', reason: `push service answered ${status}: subscription gone` };
+  }
+  // RFC 8030 §8.4 (429: too many requests) and server errors pass; Retry-After is honoured.
+  if (status === 429 || status >= 500) {
+    throw new TemporaryDeliveryError(`push service answered ${status}${said}`, { retryAfterMs });
+  }
+  // RFC 8030 §7.2: 413 means our message was too big, a bug on our side; other 4xx (400, 401, 403:
+  // usually a VAPID key the subscription was not made with) need the operator.
+  if (status === 413)
+    throw new PermanentDeliveryError(`push service refused the message as too large (413)${said}`);
+  throw new PermanentDeliveryError(`push service answered ${status}${said}`);
+}
