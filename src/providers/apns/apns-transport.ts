@@ -1,0 +1,296 @@
+/**
+ * A small pool of long-lived HTTP/2 sessions to one APNs origin: the seam between the APNs policy
+ * and the network. Apple asks providers to keep connections open and to multiplex pushes on them
+ * rather than reconnecting per push ("Sending notification requests to APNs": "keep your
+ * connections with APNs open across multiple notifications; don't repeatedly open and close
+ * connections"), and announces per connection how many concurrent streams it accepts
+ * (SETTINGS_MAX_CONCURRENT_STREAMS, RFC 9113 §6.5.2), which Apple changes while a connection lives.
+ *
+ * - Requests wait in one queue and go to the least busy ready session that has a free stream.
+ * - A new session is opened only when every ready session is full (and fewer than `maxSessions`
+ *   exist), so a burst of 1,000 pushes still uses a handful of TLS connections.
+ * - A session that receives GOAWAY, closes or fails leaves the pool at once; queued requests stay
+ *   queued and go to a new session. Streams it was carrying fail with a TransportError, which the
+ *   provider reports as temporary (the dispatcher retries them, with the same apns-id).
+ * - PING keeps idle sessions alive through NATs and finds dead ones; connect and response timeouts
+ *   bound every wait, and the caller's AbortSignal cancels a queued or running request.
+ */
+import http2 from 'node:http2';
+import type { Logger } from 'pino';
+
+/** Why a request failed without an HTTP answer; every kind is temporary for the caller. */
+export type TransportFailure = 'connect' | 'goaway' | 'reset' | 'timeout' | 'closed' | 'aborted';
+
+export class TransportError extends Error {
+  readonly kind: TransportFailure;
+
+  constructor(kind: TransportFailure, message: string, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'TransportError';
+    this.kind = kind;
+  }
+}
+
+export interface Http2PoolOptions {
+  /** `https://host[:port]` (or `http://` for cleartext HTTP/2, test servers only). */
+  origin: string;
+  /** Client certificate and key (certificate auth). */
+  clientCert?: { cert: string; key: string };
+  maxSessions: number;
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+  pingIntervalMs: number;
+  logger: Logger;
+}
+
+export interface Http2Request {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  signal: AbortSignal;
+}
+
+export interface Http2Answer {
+  status: number;
+  headers: http2.IncomingHttpHeaders;
+  body: string;
+}
+
+/** Our own ceiling on streams per session, whatever the server allows (Apple advertises 1000). */
+const MAX_STREAMS_PER_SESSION = 1000;
+
+interface PooledSession {
+  readonly session: http2.ClientHttp2Session;
+  ready: boolean;
+  /** Set when the server sent GOAWAY: streams it refuses then fail as 'goaway'. */
+  goaway: boolean;
+  active: number;
+  readonly timers: NodeJS.Timeout[];
+}
+
+interface Job {
+  readonly request: Http2Request;
+  readonly resolve: (answer: Http2Answer) => void;
+  readonly reject: (error: Error) => void;
+  readonly onAbort: () => void;
+}
+
+export class Http2Pool {
+  readonly #options: Http2PoolOptions;
+  readonly #sessions: PooledSession[] = [];
+  readonly #queue: Job[] = [];
+  #closed = false;
+  /** TLS connections opened so far (for logs and tests). */
+  connectionsOpened = 0;
+
+  constructor(options: Http2PoolOptions) {
+    this.#options = options;
+  }
+
+  request(request: Http2Request): Promise<Http2Answer> {
+    if (this.#closed)
+      return Promise.reject(new TransportError('closed', 'the APNs connection pool is closed'));
+    if (request.signal.aborted) return Promise.reject(abortError(request.signal));
+    return new Promise<Http2Answer>((resolve, reject) => {
+      const job: Job = {
+        request,
+        resolve,
+        reject,
+        onAbort: () => {
+          const index = this.#queue.indexOf(job);
+          if (index >= 0) {
+            this.#queue.splice(index, 1);
+            reject(abortError(request.signal));
+          }
+        },
+      };
+      request.signal.addEventListener('abort', job.onAbort, { once: true });
+      this.#queue.push(job);
+      this.#pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) this.#fail(job, new TransportError('closed', 'shutting down'));
+    await Promise.all(
+      [...this.#sessions].map(
+        (pooled) =>
+          new Promise<void>((resolve) => {
+            if (pooled.session.closed || pooled.session.destroyed) return resolve();
+            pooled.session.close(() => resolve());
+            // Streams still running get a short grace, then the session goes.
+            setTimeout(() => pooled.session.destroy(), 2000).unref();
+          }),
+      ),
+    );
+  }
+
+  /** Hands queued requests to sessions with free streams; opens a session when all are full. */
+  #pump(): void {
+    while (this.#queue.length > 0) {
+      const pooled = this.#leastBusy();
+      if (pooled === undefined) break;
+      this.#start(this.#queue.shift()!, pooled);
+    }
+    const connecting = this.#sessions.some((s) => !s.ready);
+    if (this.#queue.length > 0 && !connecting && this.#sessions.length < this.#options.maxSessions) {
+      this.#connect();
+    }
+  }
+
+  #leastBusy(): PooledSession | undefined {
+    let best: PooledSession | undefined;
+    for (const pooled of this.#sessions) {
+      if (!pooled.ready || pooled.active >= streamLimit(pooled.session)) continue;
+      if (best === undefined || pooled.active < best.active) best = pooled;
+    }
+    return best;
+  }
+
+  #connect(): void {
+    const { origin, clientCert, connectTimeoutMs, pingIntervalMs, logger } = this.#options;
+    this.connectionsOpened++;
+    const session = http2.connect(origin, { ...clientCert });
+    const pooled: PooledSession = { session, ready: false, goaway: false, active: 0, timers: [] };
+    this.#sessions.push(pooled);
+
+    const connectTimer = setTimeout(() => {
+      if (!pooled.ready)
+        session.destroy(new TransportError('connect', `no connection within ${connectTimeoutMs} ms`));
+    }, connectTimeoutMs);
+    pooled.timers.push(connectTimer);
+    // Ready once the server's SETTINGS arrived: only then is its stream limit known.
+    session.on('remoteSettings', () => {
+      if (!pooled.ready) {
+        pooled.ready = true;
+        clearTimeout(connectTimer);
+        pooled.timers.push(this.#keepAlive(pooled, pingIntervalMs));
+      }
+      this.#pump();
+    });
+    session.on('goaway', (errorCode, lastStreamId) => {
+      logger.info({ error_code: errorCode, last_stream_id: lastStreamId }, 'APNs sent GOAWAY; reconnecting');
+      pooled.goaway = true;
+      this.#retire(pooled);
+    });
+    session.on('error', (error) => {
+      logger.warn({ err: error }, 'APNs connection failed');
+    });
+    session.on('close', () => {
+      // A connection that never became ready fails the requests waiting for it when no other
+      // session can take them, instead of letting them wait for the budget to run out.
+      if (!pooled.ready && !this.#sessions.some((s) => s !== pooled && s.ready)) {
+        const error = new TransportError('connect', `cannot connect to APNs at ${origin}`);
+        for (const job of this.#queue.splice(0)) this.#fail(job, error);
+      }
+      this.#retire(pooled);
+    });
+    session.unref();
+  }
+
+  #keepAlive(pooled: PooledSession, intervalMs: number): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      if (pooled.session.destroyed || pooled.session.closed) return;
+      const deadline = setTimeout(() => pooled.session.destroy(), this.#options.connectTimeoutMs).unref();
+      pooled.session.ping((error) => {
+        clearTimeout(deadline);
+        if (error) pooled.session.destroy();
+      });
+    }, intervalMs);
+    timer.unref();
+    return timer;
+  }
+
+  /** Takes a session out of the pool (its running streams may still finish) and refills it. */
+  #retire(pooled: PooledSession): void {
+    const index = this.#sessions.indexOf(pooled);
+    if (index < 0) return;
+    this.#sessions.splice(index, 1);
+    for (const timer of pooled.timers) clearTimeout(timer);
+    if (!pooled.session.closed && !pooled.session.destroyed) pooled.session.close();
+    if (!this.#closed) this.#pump();
+  }
+
+  #start(job: Job, pooled: PooledSession): void {
+    const { request } = job;
+    const { session } = pooled;
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request({ ':method': 'POST', ':path': request.path, ...request.headers });
+    } catch (error) {
+      // The session went away between the pool's check and now: queue the job again.
+      this.#retire(pooled);
+      this.#queue.unshift(job);
+      this.#pump();
+      return void error;
+    }
+    pooled.active++;
+    let settled = false;
+    let status = 0;
+    let responseHeaders: http2.IncomingHttpHeaders = {};
+    const chunks: string[] = [];
+    const finish = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.signal.removeEventListener('abort', onAbort);
+      if (error === null) {
+        request.signal.removeEventListener('abort', job.onAbort);
+        job.resolve({ status, headers: responseHeaders, body: chunks.join('') });
+      } else {
+        this.#fail(job, error);
+        if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    };
+    const timer = setTimeout(
+      () => finish(new TransportError('timeout', `no answer within ${this.#options.responseTimeoutMs} ms`)),
+      this.#options.responseTimeoutMs,
+    );
+    const onAbort = () => finish(abortError(request.signal));
+    request.signal.addEventListener('abort', onAbort, { once: true });
+
+    stream.setEncoding('utf8');
+    stream.on('response', (headers) => {
+      status = Number(headers[':status']);
+      responseHeaders = headers;
+    });
+    stream.on('data', (chunk: string) => chunks.push(chunk));
+    stream.on('end', () =>
+      finish(status > 0 ? null : new TransportError('reset', 'stream ended without a status')),
+    );
+    stream.on('error', (error) => finish(streamFailure(pooled, error)));
+    stream.on('close', () => {
+      pooled.active--;
+      finish(streamFailure(pooled, new Error(`stream closed (RST_STREAM code ${stream.rstCode})`)));
+      this.#pump();
+    });
+    stream.end(request.body);
+  }
+
+  #fail(job: Job, error: Error): void {
+    job.request.signal.removeEventListener('abort', job.onAbort);
+    job.reject(error);
+  }
+}
+
+function streamLimit(session: http2.ClientHttp2Session): number {
+  return Math.min(
+    session.remoteSettings.maxConcurrentStreams ?? MAX_STREAMS_PER_SESSION,
+    MAX_STREAMS_PER_SESSION,
+  );
+}
+
+function streamFailure(pooled: PooledSession, error: Error): TransportError {
+  if (error instanceof TransportError) return error;
+  if (pooled.goaway) {
+    return new TransportError('goaway', 'APNs closed the connection (GOAWAY) before answering', {
+      cause: error,
+    });
+  }
+  return new TransportError('reset', `APNs reset the stream: ${error.message}`, { cause: error });
+}
+
+function abortError(signal: AbortSignal): TransportError {
+  return new TransportError('aborted', 'the request time budget ran out', { cause: signal.reason });
+}
