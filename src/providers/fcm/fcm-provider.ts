@@ -139,7 +139,10 @@ class FcmProvider implements PushProvider {
         });
       }
       case 'permanent': {
-        if (response.status === 401) tokens.invalidate(accessToken);
+        // A plain 401 means FCM no longer takes our token (revoked, key rotated): mint a new one next
+        // time. THIRD_PARTY_AUTH_ERROR is about the APNs key in Firebase, not our token.
+        if (response.status === 401 && info.errorCode !== 'THIRD_PARTY_AUTH_ERROR')
+          tokens.invalidate(accessToken);
         // Loud: this is a config problem (credentials, project, APNs key in Firebase) or our payload.
         ctx.logger.error(
           {
