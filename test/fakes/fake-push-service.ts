@@ -12,8 +12,8 @@
  *
  * Each subscription's answers are scripted: a queue of statuses (201 when empty) or 'hang'.
  */
-import { createECDH, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createECDH, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import {
   createSecureServer,
@@ -23,6 +23,8 @@ import {
 } from 'node:http2';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { importJWK, type JWTPayload, jwtVerify } from 'jose';
 import { decryptWebPush, type UserAgentKeys } from './fake-push-service-decrypt.ts';
 
@@ -217,4 +219,54 @@ async function checkVapid(
   if (typeof claims.sub !== 'string' || !/^(mailto:|https:)/.test(claims.sub))
     return 'VAPID sub not mailto:/https:';
   return { token, publicKey, claims };
+}
+
+/** Writes a fresh VAPID private key (PKCS#8 PEM) to a temp file, as `npm run vapid-keys` would. */
+export function writeVapidKeyFile(): { path: string; publicKey: string } {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const dir = mkdtempSync(join(tmpdir(), 'herald-vapid-'));
+  const path = join(dir, 'vapid.pem');
+  writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  const jwk = privateKey.export({ format: 'jwk' });
+  const point = Buffer.concat([
+    Buffer.of(4),
+    Buffer.from(jwk.x!, 'base64url'),
+    Buffer.from(jwk.y!, 'base64url'),
+  ]);
+  return { path, publicKey: point.toString('base64url') };
+}
+
+/**
+ * The pusher a web client registers, the way Sygnal documents it (docs/applications.md, Web Push):
+ * the subscription's p256dh as pushkey, its endpoint and auth in data. Returned as the device the
+ * homeserver then sends to the gateway (Synapse strips `url` from data).
+ */
+export function browserPusherDevice(
+  appId: string,
+  subscription: FakeSubscription,
+  data: Record<string, unknown> = {},
+) {
+  const json = {
+    endpoint: subscription.endpoint,
+    keys: { p256dh: subscription.p256dh, auth: subscription.auth },
+  };
+  const pusher = {
+    kind: 'http',
+    app_id: appId,
+    pushkey: json.keys.p256dh,
+    data: {
+      url: 'https://herald.example.org/_matrix/push/v1/notify',
+      endpoint: json.endpoint,
+      auth: json.keys.auth,
+      ...data,
+    },
+  };
+  const { url: _url, ...deviceData } = pusher.data;
+  return {
+    app_id: pusher.app_id,
+    pushkey: pusher.pushkey,
+    pushkey_ts: 1_700_000_000,
+    data: deviceData,
+    tweaks: {},
+  };
 }
