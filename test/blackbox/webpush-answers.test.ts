@@ -168,7 +168,7 @@ describe('malformed subscriptions are rejected, never a 500', () => {
   ];
   for (const [name, mutate] of cases) {
     it(name, async () => {
-      const bad = mutate(browserPusherDevice(APP, fake.subscribe())) as { pushkey: string };
+      const bad = mutate(browserPusherDevice(APP, fake.subscribe())) as any;
       const good = browserPusherDevice(APP, fake.subscribe());
       const before = fake.received.length;
       const res = await gw.notify(exampleNotification([bad, good], { event_id: eventId() }));
