@@ -47,6 +47,8 @@ export interface FakeFcm {
   refusals: string[];
   /** HTTP/2 sessions (connections) opened by clients so far. */
   sessions: number;
+  /** Streams the client cancelled before an answer (RST_STREAM from the client). */
+  cancelled: number;
   /** The Retry-After sent with 429 (seconds, as a string). */
   retryAfter: string;
   /** Send GOAWAY on every open session (a server restart). */
@@ -140,6 +142,8 @@ export async function startFakeFcm(options: {
   const server: Http2Server = http2.createSecureServer({
     key: readFileSync(new URL('server.key', TLS_DIR)),
     cert: readFileSync(new URL('server.pem', TLS_DIR)),
+    // What Google's front ends announce: 100 streams per connection.
+    settings: { maxConcurrentStreams: 100 },
   });
   const open = new Set<Http2Session>();
   const seen = new Set<string>();
@@ -149,6 +153,7 @@ export async function startFakeFcm(options: {
     received: [],
     refusals: [],
     sessions: 0,
+    cancelled: 0,
     retryAfter: '3600',
     goAwayAll: () => {
       for (const session of open) session.goaway();
@@ -167,6 +172,9 @@ export async function startFakeFcm(options: {
   });
 
   server.on('stream', (stream: ServerHttp2Stream, headers) => {
+    stream.on('close', () => {
+      if (!stream.headersSent) fake.cancelled++;
+    });
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
