@@ -170,8 +170,9 @@ export class Http2Pool {
       this.#pump();
     });
     session.on('goaway', (errorCode, lastStreamId) => {
-      logger.info({ error_code: errorCode, last_stream_id: lastStreamId }, 'APNs sent GOAWAY; reconnecting');
+      if (pooled.goaway) return;
       pooled.goaway = true;
+      logger.info({ error_code: errorCode, last_stream_id: lastStreamId }, 'APNs sent GOAWAY; reconnecting');
       this.#retire(pooled);
     });
     session.on('error', (error) => {
@@ -257,7 +258,7 @@ export class Http2Pool {
     });
     stream.on('data', (chunk: string) => chunks.push(chunk));
     stream.on('end', () =>
-      finish(status > 0 ? null : new TransportError('reset', 'stream ended without a status')),
+      finish(status > 0 ? null : streamFailure(pooled, new Error('stream ended without a status'))),
     );
     stream.on('error', (error) => finish(streamFailure(pooled, error)));
     stream.on('close', () => {
