@@ -3,11 +3,13 @@
  * node:crypto. One record, no padding: the whole plaintext plus the 0x02 last-record delimiter.
  *
  * Why node:crypto and not the `web-push` package: the same primitives, no extra dependency chain
- * (http_ece, asn1.js, jws), and the VAPID token can be cached per origin (web-push signs a new
- * one every call). bench/webpush-encrypt.ts measures both, encryption + VAPID for a 1 KB payload,
- * on the development machine (Node 24.9):
- *   node:crypto, token cached   ~16 000 ops/s
- *   web-push encrypt + headers   ~5 900 ops/s
+ * (http_ece, asn1.js, jws), and the VAPID token can be cached per origin (web-push converts the key
+ * and signs a new JWT on every call). bench/webpush-encrypt.ts, encryption + VAPID for a 1 KB
+ * payload, Node 24.9 on a shared 2-vCPU AMD EPYC (two runs, noisy):
+ *   node:crypto, token cached          11 200-11 700 ops/s
+ *   node:crypto, token signed per push  9 400-10 200 ops/s
+ *   web-push encrypt + getVapidHeaders  6 800-7 400 ops/s
+ * Encryption alone is the same speed either way (~10-12k ops/s); the difference is VAPID.
  * Run `node_modules/.bin/node bench/webpush-encrypt.ts` to measure again.
  */
 import { createCipheriv, createECDH, type ECDH, hkdfSync, randomBytes } from 'node:crypto';
