@@ -41,9 +41,6 @@ export const fcmModule: ProviderModule<FcmConfig> = {
     if (!resolved.serviceAccount) {
       deps.logger.info('no service_account_file: using Application Default Credentials');
     }
-    if (deps.proxy) {
-      deps.logger.warn('proxy is used for OAuth2 token requests only; FCM itself is reached directly');
-    }
     const tokens = new TokenCache(mint, deps.clock, (result) =>
       deps.metrics.tokenRefreshes.inc({ app: appId, provider: 'gcm', result }),
     );
@@ -52,6 +49,7 @@ export const fcmModule: ProviderModule<FcmConfig> = {
       maxSessions: config.max_connections,
       connectTimeoutMs: config.connect_timeout_ms,
       responseTimeoutMs: config.response_timeout_ms,
+      proxy: deps.proxy,
     });
     return new FcmProvider({
       appId,

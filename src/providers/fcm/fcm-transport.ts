@@ -7,6 +7,7 @@
  * request opens a fresh one (the reconnect).
  */
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { connectThroughProxy } from './proxy-tunnel.ts';
 
 export interface Http2TransportOptions {
   /** Origin, e.g. https://fcm.googleapis.com. */
@@ -17,6 +18,8 @@ export interface Http2TransportOptions {
   readonly responseTimeoutMs: number;
   /** A session with no stream for this long is closed. */
   readonly idleTimeoutMs?: number;
+  /** Sygnal's `proxy`: sessions run through an HTTP CONNECT tunnel. */
+  readonly proxy?: string | undefined;
 }
 
 export interface Http2Response {
@@ -33,6 +36,9 @@ interface PooledSession {
   session: ClientHttp2Session;
   active: number;
 }
+
+/** Makes the session: a direct connection, or one over an already open proxy tunnel. */
+type Opener = (origin: string) => ClientHttp2Session;
 
 export class Http2Transport {
   readonly #options: Http2TransportOptions;
@@ -56,7 +62,7 @@ export class Http2Transport {
   }): Promise<Http2Response> {
     if (this.#closed) throw new Error('transport closed');
     init.signal?.throwIfAborted();
-    const pooled = this.#pick();
+    const pooled = this.#options.proxy ? await this.#pickThroughProxy() : this.#pick();
     pooled.active++;
     try {
       return await this.#send(pooled.session, init);
@@ -66,6 +72,11 @@ export class Http2Transport {
   }
 
   #pick(): PooledSession {
+    return this.#pickExisting() ?? this.#open();
+  }
+
+  /** The least busy session with a free stream; else, at the cap, the least busy one (streams queue). */
+  #pickExisting(): PooledSession | undefined {
     let best: PooledSession | undefined;
     for (const pooled of this.#sessions) {
       if (pooled.session.closed || pooled.session.destroyed) continue;
@@ -73,13 +84,30 @@ export class Http2Transport {
       if (pooled.active < limit && (best === undefined || pooled.active < best.active)) best = pooled;
     }
     if (best !== undefined) return best;
-    if (this.#sessions.length < this.#options.maxSessions) return this.#open();
-    // Every session is full: queue on the least busy one.
+    if (this.#sessions.length < this.#options.maxSessions) return undefined;
     return this.#sessions.reduce((a, b) => (b.active < a.active ? b : a));
   }
 
-  #open(): PooledSession {
-    const session = http2.connect(this.#options.origin);
+  /** A proxy tunnel being opened: callers arriving meanwhile share it rather than open more. */
+  #opening: Promise<PooledSession> | undefined;
+
+  async #pickThroughProxy(): Promise<PooledSession> {
+    const existing = this.#pickExisting();
+    if (existing !== undefined) return existing;
+    this.#opening ??= connectThroughProxy(
+      this.#options.proxy!,
+      this.#options.origin,
+      this.#options.connectTimeoutMs,
+    )
+      .then((socket) => this.#open((origin) => http2.connect(origin, { createConnection: () => socket })))
+      .finally(() => {
+        this.#opening = undefined;
+      });
+    return this.#opening;
+  }
+
+  #open(connect: Opener = (origin) => http2.connect(origin)): PooledSession {
+    const session = connect(this.#options.origin);
     const pooled: PooledSession = { session, active: 0 };
     this.#sessions.push(pooled);
     const forget = () => {
