@@ -67,6 +67,8 @@ export interface FakeApns {
   readonly requests: RecordedApnsRequest[];
   /** TLS connections accepted so far. */
   connections(): number;
+  /** TLS connections open right now. */
+  openConnections(): number;
   /** The most streams one connection ever had open at once. */
   peakStreams(): number;
   /** Queues answers for a device token (hex, as in the path). */
@@ -224,6 +226,7 @@ export async function startFakeApns(options: FakeApnsOptions): Promise<FakeApns>
     url: `https://localhost:${port}`,
     requests,
     connections: () => connectionCount,
+    openConnections: () => sessions.size,
     peakStreams: () => peak,
     script(token, ...answers) {
       scripts.set(token, [...(scripts.get(token) ?? []), ...answers]);

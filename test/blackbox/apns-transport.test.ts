@@ -1,0 +1,161 @@
+/** The APNs HTTP/2 transport seen from the fake APNs: connection reuse, stream limits, failures. */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { APP_ID, type ApnsRig, hexToken, pushkeyFor, startApnsRig } from '../fakes/fake-apns-setup.ts';
+import { device, exampleNotification } from '../helpers/fixtures.ts';
+
+describe('apns transport: 1,000 pushes over a handful of connections', () => {
+  let rig: ApnsRig;
+  before(async () => {
+    rig = await startApnsRig({
+      app: { max_connections: 4, inflight_request_limit: 5000 },
+      fake: { maxConcurrentStreams: 100 },
+      budgetMs: 20000,
+    });
+  });
+  after(() => rig.close());
+
+  it('delivers 1,000 pushes (10 concurrent requests × 100 devices) over at most 4 TLS connections', async () => {
+    const requests = Array.from({ length: 10 }, (_, r) =>
+      rig.gw.notify(
+        exampleNotification(
+          Array.from({ length: 100 }, (_, d) => device(APP_ID, pushkeyFor(`bulk-${r}-${d}`))),
+          { event_id: `$bulk${r}` },
+        ),
+      ),
+    );
+    for (const res of await Promise.all(requests)) {
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.json, { rejected: [] });
+    }
+    const delivered = rig.fake.requests.filter(
+      (r) => typeof r.answer === 'object' && r.answer.status === 200,
+    );
+    assert.equal(delivered.length, 1000);
+    assert.ok(
+      rig.fake.connections() >= 1 && rig.fake.connections() <= 4,
+      `${rig.fake.connections()} connections`,
+    );
+    assert.ok(rig.fake.peakStreams() <= 100, `peak ${rig.fake.peakStreams()} streams`);
+    rig.gw.app.logger.info(
+      { connections: rig.fake.connections(), peak_streams: rig.fake.peakStreams() },
+      'measurement: 1,000 pushes',
+    );
+  });
+
+  it('keeps using the same connections for later requests', async () => {
+    const before = rig.fake.connections();
+    for (let i = 0; i < 5; i++) {
+      const res = await rig.gw.notify(
+        exampleNotification([device(APP_ID, pushkeyFor(`later-${i}`))], { event_id: `$l${i}` }),
+      );
+      assert.equal(res.status, 200);
+    }
+    assert.equal(rig.fake.connections(), before);
+  });
+});
+
+describe("apns transport: the server's SETTINGS_MAX_CONCURRENT_STREAMS", () => {
+  let rig: ApnsRig;
+  before(async () => {
+    rig = await startApnsRig({ app: { max_connections: 1 }, fake: { maxConcurrentStreams: 3 } });
+  });
+  after(() => rig.close());
+
+  it('never opens more streams than the server allows; the rest wait their turn and are delivered', async () => {
+    const pushkeys = Array.from({ length: 40 }, (_, i) => pushkeyFor(`limited-${i}`));
+    const res = await rig.gw.notify(
+      exampleNotification(
+        pushkeys.map((p) => device(APP_ID, p)),
+        { event_id: '$lim' },
+      ),
+    );
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json, { rejected: [] });
+    assert.ok(rig.fake.peakStreams() <= 3, `peak ${rig.fake.peakStreams()} streams`);
+    assert.equal(rig.fake.connections(), 1);
+    for (const p of pushkeys) assert.equal(rig.fake.requestsFor(hexToken(p)).length, 1);
+  });
+});
+
+describe('apns transport: reconnecting', () => {
+  let rig: ApnsRig;
+  before(async () => {
+    rig = await startApnsRig({ app: { max_connections: 1 } });
+  });
+  after(() => rig.close());
+
+  it('opens a new connection after GOAWAY and keeps delivering', async () => {
+    const first = pushkeyFor('reconnect-a');
+    await rig.gw.notify(exampleNotification([device(APP_ID, first)], { event_id: '$ra' }));
+    assert.equal(rig.fake.connections(), 1);
+    const goaway = pushkeyFor('reconnect-b');
+    rig.fake.script(hexToken(goaway), 'goaway');
+    const res = await rig.gw.notify(exampleNotification([device(APP_ID, goaway)], { event_id: '$rb' }));
+    assert.equal(res.status, 200);
+    const seen = rig.fake.requestsFor(hexToken(goaway));
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0]!.connection, 1);
+    assert.equal(seen[1]!.connection, 2);
+    const after = await rig.gw.notify(
+      exampleNotification([device(APP_ID, pushkeyFor('reconnect-c'))], { event_id: '$rc' }),
+    );
+    assert.equal(after.status, 200);
+    assert.equal(rig.fake.connections(), 2);
+  });
+});
+
+describe('apns transport: budget and unreachable APNs', () => {
+  it('a hung push is abandoned when the request budget runs out: 502, not a held request', async () => {
+    const rig = await startApnsRig({ app: { response_timeout_ms: 60000 }, budgetMs: 500 });
+    try {
+      const pushkey = pushkeyFor('hang-budget');
+      rig.fake.script(hexToken(pushkey), 'hang', 'hang', 'hang');
+      const res = await rig.gw.notify(exampleNotification([device(APP_ID, pushkey)], { event_id: '$hb' }));
+      assert.equal(res.status, 502);
+      // The session is still usable afterwards.
+      const ok = await rig.gw.notify(
+        exampleNotification([device(APP_ID, pushkeyFor('after-hang'))], { event_id: '$ah' }),
+      );
+      assert.equal(ok.status, 200);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('nothing listening at the endpoint → 502 (temporary, retried), counted as a connect failure', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const rig = await startApnsRig({
+      app: { endpoint: `https://localhost:${port}`, connect_timeout_ms: 500 },
+    });
+    try {
+      const res = await rig.gw.notify(
+        exampleNotification([device(APP_ID, pushkeyFor('refused'))], { event_id: '$rf' }),
+      );
+      assert.equal(res.status, 502);
+      const text = await rig.gw.app.metrics.registry.metrics();
+      assert.match(text, /herald_provider_responses_total\{[^}]*status="network",reason="connect"\} 3/);
+      assert.match(text, /herald_retries_total\{[^}]*provider="apns"\} 2/);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('closes its connections on shutdown', async () => {
+    const rig = await startApnsRig();
+    await rig.gw.notify(exampleNotification([device(APP_ID, pushkeyFor('shutdown'))], { event_id: '$sd' }));
+    assert.equal(rig.fake.openConnections(), 1);
+    await rig.gw.close();
+    for (let i = 0; i < 100 && rig.fake.openConnections() > 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.equal(rig.fake.openConnections(), 0);
+    await rig.fake.close();
+  });
+});
