@@ -1,6 +1,8 @@
 /** The APNs HTTP/2 transport seen from the fake APNs: connection reuse, stream limits, failures. */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import http from 'node:http';
+import { connect, createServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { APP_ID, type ApnsRig, hexToken, pushkeyFor, startApnsRig } from '../fakes/fake-apns-setup.ts';
 import { device, exampleNotification } from '../helpers/fixtures.ts';
@@ -157,5 +159,40 @@ describe('apns transport: budget and unreachable APNs', () => {
       await new Promise((r) => setTimeout(r, 10));
     assert.equal(rig.fake.openConnections(), 0);
     await rig.fake.close();
+  });
+});
+
+describe("apns transport: Sygnal's top-level proxy", () => {
+  it('tunnels the TLS connection through HTTP CONNECT (the proxy sees only host:port)', async () => {
+    const connects: string[] = [];
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: http.IncomingMessage, client: Duplex, head: Buffer) => {
+      connects.push(String(req.url));
+      const [host, port] = String(req.url).split(':');
+      const upstream = connect(Number(port), host === 'localhost' ? '127.0.0.1' : host!, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as { port: number };
+    for (const mode of ['token', 'cert'] as const) {
+      connects.length = 0;
+      const rig = await startApnsRig({ mode, proxy: `http://127.0.0.1:${port}` });
+      try {
+        const pushkey = pushkeyFor(`proxied-${mode}`);
+        const res = await rig.gw.notify(exampleNotification([device(APP_ID, pushkey)], { event_id: '$px' }));
+        assert.equal(res.status, 200);
+        assert.deepEqual(rig.fake.requestsFor(hexToken(pushkey))[0]!.answer, { status: 200, reason: '' });
+        assert.deepEqual(connects, [new URL(rig.fake.url).host]);
+      } finally {
+        await rig.close();
+      }
+    }
+    proxy.close();
   });
 });

@@ -63,6 +63,8 @@ export interface RigOptions {
   deps?: AppDeps;
   budgetMs?: number;
   maxAttempts?: number;
+  /** Sygnal's top-level `proxy`. */
+  proxy?: string;
 }
 
 /** Starts the fake APNs and a gateway whose app `com.example.herald.ios` pushes to it. */
@@ -89,6 +91,7 @@ export async function startApnsRig(options: RigOptions = {}): Promise<ApnsRig> {
       retry: { max_attempts: options.maxAttempts ?? 3, initial_delay_ms: 10, max_delay_ms: 50 },
     },
     log: { level: 'debug' },
+    ...(options.proxy ? { proxy: options.proxy } : {}),
   };
   const gw = await startGateway(config, options.deps);
   return {

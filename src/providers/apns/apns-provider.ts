@@ -38,9 +38,6 @@ export const apnsModule: ProviderModule<ApnsConfig> = {
       // Sygnal's sygnal_client_cert_expiry: alert on it before Apple starts refusing the connection.
       deps.metrics.certificateExpiry.set({ app: appId }, auth.expiresAt.getTime() / 1000);
     }
-    if (deps.proxy !== undefined) {
-      deps.logger.warn('the top-level proxy is not used for APNs yet; connecting to APNs directly');
-    }
     return new ApnsProvider(appId, config, auth, deps);
   },
 };
@@ -64,6 +61,7 @@ class ApnsProvider implements PushProvider {
     this.#pool = new Http2Pool({
       origin: base.origin,
       clientCert: auth.mode === 'cert' ? { cert: auth.cert, key: auth.key } : undefined,
+      proxy: deps.proxy,
       maxSessions: config.max_connections,
       connectTimeoutMs: config.connect_timeout_ms,
       responseTimeoutMs: config.response_timeout_ms,

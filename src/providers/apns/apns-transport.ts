@@ -16,7 +16,10 @@
  *   bound every wait, and the caller's AbortSignal cancels a queued or running request.
  */
 import http2 from 'node:http2';
+import { isIP, type Socket } from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from 'pino';
+import { openTunnel } from './apns-proxy.ts';
 
 /** Why a request failed without an HTTP answer; every kind is temporary for the caller. */
 export type TransportFailure = 'connect' | 'goaway' | 'reset' | 'timeout' | 'closed' | 'aborted';
@@ -35,7 +38,9 @@ export interface Http2PoolOptions {
   /** `https://host[:port]` (or `http://` for cleartext HTTP/2, test servers only). */
   origin: string;
   /** Client certificate and key (certificate auth). */
-  clientCert?: { cert: string; key: string };
+  clientCert?: { cert: string; key: string } | undefined;
+  /** Sygnal's top-level `proxy`: connections go through an HTTP CONNECT tunnel. */
+  proxy?: string | undefined;
   maxSessions: number;
   connectTimeoutMs: number;
   responseTimeoutMs: number;
@@ -80,6 +85,10 @@ export class Http2Pool {
   readonly #sessions: PooledSession[] = [];
   readonly #queue: Job[] = [];
   #closed = false;
+  /** Proxy tunnels being opened (sessions that do not exist yet). */
+  #tunnelsOpening = 0;
+  /** After a failed connect, no new attempt before this time while other sessions carry the load. */
+  #connectBlockedUntil = 0;
   /** TLS connections opened so far (for logs and tests). */
   connectionsOpened = 0;
 
@@ -133,8 +142,9 @@ export class Http2Pool {
       if (pooled === undefined) break;
       this.#start(this.#queue.shift()!, pooled);
     }
-    const connecting = this.#sessions.some((s) => !s.ready);
-    if (this.#queue.length > 0 && !connecting && this.#sessions.length < this.#options.maxSessions) {
+    const connecting = this.#tunnelsOpening > 0 || this.#sessions.some((s) => !s.ready);
+    const room = this.#sessions.length + this.#tunnelsOpening < this.#options.maxSessions;
+    if (this.#queue.length > 0 && !connecting && room && Date.now() >= this.#connectBlockedUntil) {
       this.#connect();
     }
   }
@@ -149,9 +159,55 @@ export class Http2Pool {
   }
 
   #connect(): void {
-    const { origin, clientCert, connectTimeoutMs, pingIntervalMs, logger } = this.#options;
     this.connectionsOpened++;
-    const session = http2.connect(origin, { ...clientCert });
+    const { proxy, origin, connectTimeoutMs, logger } = this.#options;
+    if (proxy === undefined) {
+      this.#open(undefined);
+      return;
+    }
+    this.#tunnelsOpening++;
+    openTunnel(proxy, origin, connectTimeoutMs).then(
+      (socket) => {
+        this.#tunnelsOpening--;
+        if (this.#closed) socket.destroy();
+        else this.#open(socket);
+      },
+      (error: Error) => {
+        this.#tunnelsOpening--;
+        logger.warn({ err: error }, 'cannot reach APNs through the proxy');
+        this.#connectFailed(new TransportError('connect', `proxy: ${error.message}`, { cause: error }));
+      },
+    );
+  }
+
+  /** A connection attempt failed: fail the waiting requests unless another session can take them. */
+  #connectFailed(error: TransportError): void {
+    if (this.#sessions.some((s) => s.ready)) {
+      this.#connectBlockedUntil = Date.now() + 1000;
+      setTimeout(() => this.#pump(), 1000).unref();
+      return;
+    }
+    for (const job of this.#queue.splice(0)) this.#fail(job, error);
+  }
+
+  /** Opens a session, directly or over an open proxy tunnel. */
+  #open(tunnel: Socket | undefined): void {
+    const { origin, clientCert, connectTimeoutMs, pingIntervalMs, logger } = this.#options;
+    const host = new URL(origin).hostname.replace(/^\[|\]$/g, '');
+    const session =
+      tunnel === undefined
+        ? http2.connect(origin, { ...clientCert })
+        : http2.connect(origin, {
+            createConnection: () =>
+              tls.connect({
+                socket: tunnel,
+                host,
+                // SNI carries host names only (RFC 6066 §3).
+                ...(isIP(host) === 0 ? { servername: host } : {}),
+                ALPNProtocols: ['h2'],
+                ...clientCert,
+              }),
+          });
     const pooled: PooledSession = { session, ready: false, goaway: false, active: 0, timers: [] };
     this.#sessions.push(pooled);
 
@@ -181,11 +237,11 @@ export class Http2Pool {
     session.on('close', () => {
       // A connection that never became ready fails the requests waiting for it when no other
       // session can take them, instead of letting them wait for the budget to run out.
-      if (!pooled.ready && !this.#sessions.some((s) => s !== pooled && s.ready)) {
-        const error = new TransportError('connect', `cannot connect to APNs at ${origin}`);
-        for (const job of this.#queue.splice(0)) this.#fail(job, error);
+      this.#retire(pooled, false);
+      if (!pooled.ready) {
+        this.#connectFailed(new TransportError('connect', `cannot connect to APNs at ${origin}`));
       }
-      this.#retire(pooled);
+      if (!this.#closed) this.#pump();
     });
     session.unref();
   }
@@ -204,13 +260,13 @@ export class Http2Pool {
   }
 
   /** Takes a session out of the pool (its running streams may still finish) and refills it. */
-  #retire(pooled: PooledSession): void {
+  #retire(pooled: PooledSession, refill = true): void {
     const index = this.#sessions.indexOf(pooled);
     if (index < 0) return;
     this.#sessions.splice(index, 1);
     for (const timer of pooled.timers) clearTimeout(timer);
     if (!pooled.session.closed && !pooled.session.destroyed) pooled.session.close();
-    if (!this.#closed) this.#pump();
+    if (refill && !this.#closed) this.#pump();
   }
 
   #start(job: Job, pooled: PooledSession): void {
