@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { validateConfig } from '../../src/config/load.ts';
+import { providerTable } from '../../src/providers/registry.ts';
 import {
   APP_ID,
   type ApnsRig,
@@ -212,23 +214,33 @@ describe('apns config: credentials checked at start', () => {
   });
 
   it('a Sygnal app section works unchanged (platform, push_type, convert_device_token_to_hex, …)', async () => {
-    const gw = await startGateway(
-      app({
-        keyfile: writeSigningKey().keyfile,
-        key_id: KEY_ID,
-        team_id: TEAM_ID,
-        topic: TOPIC,
-        platform: 'sandbox',
-        push_type: 'alert',
-        convert_device_token_to_hex: true,
-        send_badge_counts: false,
-        inflight_request_limit: 100,
-      }),
-    );
+    const section = app({
+      keyfile: writeSigningKey().keyfile,
+      key_id: KEY_ID,
+      team_id: TEAM_ID,
+      topic: TOPIC,
+      platform: 'sandbox',
+      push_type: 'alert',
+      convert_device_token_to_hex: true,
+      send_badge_counts: false,
+      inflight_request_limit: 100,
+    });
+    // No warning about unknown keys: every Sygnal key is understood.
+    assert.deepEqual(validateConfig(section, providerTable()).warnings, []);
+    const gw = await startGateway(section);
     await gw.close();
     for (const platform of ['production', 'prod']) {
       const other = await startGateway(app({ certfile: CLIENT_CERT, platform }));
       await other.close();
     }
+  });
+
+  it('an unknown platform or push_type is refused at start, naming the key', async () => {
+    await assert.rejects(startGateway(app({ certfile: CLIENT_CERT, platform: 'staging' })), (error: Error) =>
+      error.message.includes('platform'),
+    );
+    await assert.rejects(startGateway(app({ certfile: CLIENT_CERT, push_type: 'loud' })), (error: Error) =>
+      error.message.includes('push_type'),
+    );
   });
 });

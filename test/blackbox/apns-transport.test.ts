@@ -61,11 +61,11 @@ describe('apns transport: 1,000 pushes over a handful of connections', () => {
 describe("apns transport: the server's SETTINGS_MAX_CONCURRENT_STREAMS", () => {
   let rig: ApnsRig;
   before(async () => {
-    rig = await startApnsRig({ app: { max_connections: 1 }, fake: { maxConcurrentStreams: 3 } });
+    rig = await startApnsRig({ app: { max_connections: 2 }, fake: { maxConcurrentStreams: 3 } });
   });
   after(() => rig.close());
 
-  it('never opens more streams than the server allows; the rest wait their turn and are delivered', async () => {
+  it('opens a second connection when the first is full, never more streams than allowed; the rest wait', async () => {
     const pushkeys = Array.from({ length: 40 }, (_, i) => pushkeyFor(`limited-${i}`));
     const res = await rig.gw.notify(
       exampleNotification(
@@ -76,7 +76,9 @@ describe("apns transport: the server's SETTINGS_MAX_CONCURRENT_STREAMS", () => {
     assert.equal(res.status, 200);
     assert.deepEqual(res.json, { rejected: [] });
     assert.ok(rig.fake.peakStreams() <= 3, `peak ${rig.fake.peakStreams()} streams`);
-    assert.equal(rig.fake.connections(), 1);
+    // node's HTTP/2 client would silently queue streams past the limit on one connection; the pool
+    // must see the limit itself to spread the load.
+    assert.equal(rig.fake.connections(), 2);
     for (const p of pushkeys) assert.equal(rig.fake.requestsFor(hexToken(p)).length, 1);
   });
 });
@@ -105,6 +107,23 @@ describe('apns transport: reconnecting', () => {
     );
     assert.equal(after.status, 200);
     assert.equal(rig.fake.connections(), 2);
+  });
+});
+
+describe('apns transport: keep-alive', () => {
+  it('PINGs an idle connection every ping_interval_ms and keeps using it', async () => {
+    const rig = await startApnsRig({ app: { ping_interval_ms: 1000 } });
+    try {
+      await rig.gw.notify(exampleNotification([device(APP_ID, pushkeyFor('ping-a'))], { event_id: '$pa' }));
+      while (rig.fake.pings() === 0) await new Promise((r) => setTimeout(r, 100));
+      const res = await rig.gw.notify(
+        exampleNotification([device(APP_ID, pushkeyFor('ping-b'))], { event_id: '$pb' }),
+      );
+      assert.equal(res.status, 200);
+      assert.equal(rig.fake.connections(), 1);
+    } finally {
+      await rig.close();
+    }
   });
 });
 

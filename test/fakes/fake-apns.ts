@@ -67,6 +67,8 @@ export interface FakeApns {
   readonly requests: RecordedApnsRequest[];
   /** TLS connections accepted so far. */
   connections(): number;
+  /** HTTP/2 PING frames received (keep-alive). */
+  pings(): number;
   /** TLS connections open right now. */
   openConnections(): number;
   /** The most streams one connection ever had open at once. */
@@ -85,6 +87,7 @@ export async function startFakeApns(options: FakeApnsOptions): Promise<FakeApns>
   const connectionIds = new WeakMap<object, number>();
   let connectionCount = 0;
   let peak = 0;
+  let pingCount = 0;
   const openStreams = new WeakMap<object, number>();
 
   const server = http2.createSecureServer({
@@ -100,6 +103,9 @@ export async function startFakeApns(options: FakeApnsOptions): Promise<FakeApns>
     sessions.add(session);
     connectionIds.set(session, connectionCount);
     session.on('close', () => sessions.delete(session));
+    session.on('ping', () => {
+      pingCount++;
+    });
     session.on('error', () => {});
   });
 
@@ -227,6 +233,7 @@ export async function startFakeApns(options: FakeApnsOptions): Promise<FakeApns>
     requests,
     connections: () => connectionCount,
     openConnections: () => sessions.size,
+    pings: () => pingCount,
     peakStreams: () => peak,
     script(token, ...answers) {
       scripts.set(token, [...(scripts.get(token) ?? []), ...answers]);
