@@ -94,6 +94,12 @@ export async function buildApp(config: HeraldConfig, deps: AppDeps = {}): Promis
       metrics.notifyRequests.inc({ status: String(reply.statusCode) });
     }
   });
+  // While draining, answer in-flight keep-alive requests with `Connection: close`, so their
+  // connections end with the response instead of holding shutdown until the grace period.
+  http.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
   await http.ready();
 
   return {
