@@ -64,11 +64,14 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** Strict: invalid UTF-8 throws instead of becoming U+FFFD. Stateless between non-streaming calls. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Decodes the raw body: strict UTF-8 and strict JSON (JSON.parse already refuses NaN/Infinity). */
 export function decodeJsonBody(raw: Buffer): unknown {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw);
+    text = utf8.decode(raw);
   } catch {
     throw new GatewayError('M_NOT_JSON', 'The body is not valid UTF-8.');
   }
