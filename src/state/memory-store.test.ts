@@ -5,7 +5,13 @@ import { MemoryStateStore } from './memory-store.ts';
 
 function fakeClock(): Clock & { advance(ms: number): void } {
   let now = 1_000_000;
-  return { now: () => now, sleep: async () => {}, advance: (ms) => void (now += ms) };
+  return {
+    now: () => now,
+    sleep: async () => {},
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 describe('MemoryStateStore', () => {
