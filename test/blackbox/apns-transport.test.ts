@@ -135,6 +135,14 @@ describe('apns transport: budget and unreachable APNs', () => {
       rig.fake.script(hexToken(pushkey), 'hang', 'hang', 'hang');
       const res = await rig.gw.notify(exampleNotification([device(APP_ID, pushkey)], { event_id: '$hb' }));
       assert.equal(res.status, 502);
+      // The budget's AbortSignal reached the transport: the hung stream was cancelled (RST_STREAM
+      // CANCEL), not left open until the 60 s response timeout.
+      const hung = rig.fake.requestsFor(hexToken(pushkey));
+      assert.ok(hung.length >= 1);
+      for (let i = 0; i < 100 && !hung.every((r) => r.cancelledByClient); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(hung.every((r) => r.cancelledByClient));
       // The session is still usable afterwards.
       const ok = await rig.gw.notify(
         exampleNotification([device(APP_ID, pushkeyFor('after-hang'))], { event_id: '$ah' }),

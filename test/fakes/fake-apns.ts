@@ -60,6 +60,8 @@ export interface RecordedApnsRequest {
   connection: number;
   /** What the fake answered. */
   answer: { status: number; reason: string } | 'reset' | 'goaway' | 'hang';
+  /** The client cancelled the stream before an answer (e.g. its time budget ran out). */
+  cancelledByClient: boolean;
 }
 
 export interface FakeApns {
@@ -189,12 +191,18 @@ export async function startFakeApns(options: FakeApnsOptions): Promise<FakeApns>
       jwt,
       connection,
       answer: 'hang',
+      cancelledByClient: false,
     };
     requests.push(record);
     const refusal = await check(stream, headers, token, body, jwt);
     const scripted = refusal === null ? scripts.get(token ?? '')?.shift() : undefined;
     const answer: FakeAnswer = refusal ?? scripted ?? { status: 200 };
-    if (answer === 'hang') return;
+    if (answer === 'hang') {
+      stream.on('close', () => {
+        record.cancelledByClient = stream.rstCode === http2.constants.NGHTTP2_CANCEL;
+      });
+      return;
+    }
     if (answer === 'reset') {
       record.answer = 'reset';
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
