@@ -89,8 +89,6 @@ export class Http2Pool {
   #tunnelsOpening = 0;
   /** After a failed connect, no new attempt before this time while other sessions carry the load. */
   #connectBlockedUntil = 0;
-  /** TLS connections opened so far (for logs and tests). */
-  connectionsOpened = 0;
 
   constructor(options: Http2PoolOptions) {
     this.#options = options;
@@ -159,7 +157,6 @@ export class Http2Pool {
   }
 
   #connect(): void {
-    this.connectionsOpened++;
     const { proxy, origin, connectTimeoutMs, logger } = this.#options;
     if (proxy === undefined) {
       this.#open(undefined);
@@ -275,12 +272,11 @@ export class Http2Pool {
     let stream: http2.ClientHttp2Stream;
     try {
       stream = session.request({ ':method': 'POST', ':path': request.path, ...request.headers });
-    } catch (error) {
+    } catch {
       // The session went away between the pool's check and now: queue the job again.
-      this.#retire(pooled);
       this.#queue.unshift(job);
-      this.#pump();
-      return void error;
+      this.#retire(pooled);
+      return;
     }
     pooled.active++;
     let settled = false;
