@@ -118,7 +118,9 @@ export const CONFIG_SCHEMA = {
     proxy: {
       type: 'string',
       pattern: '^https?://',
-      description: 'Outbound HTTP proxy for push services (Sygnal: proxy). HTTPS goes through CONNECT.',
+      description:
+        'Outbound HTTP proxy for APNs and FCM (Sygnal: proxy), through HTTP CONNECT. Web Push and ' +
+        'UnifiedPush endpoints are contacted directly: their address check needs our own DNS lookup.',
     },
     metrics: {
       type: 'object',

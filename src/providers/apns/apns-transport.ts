@@ -19,7 +19,7 @@ import http2 from 'node:http2';
 import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import { openTunnel } from './apns-proxy.ts';
+import { openProxyTunnel } from '../../net/proxy-tunnel.ts';
 
 /** Why a request failed without an HTTP answer; every kind is temporary for the caller. */
 export type TransportFailure = 'connect' | 'goaway' | 'reset' | 'timeout' | 'closed' | 'aborted';
@@ -163,7 +163,7 @@ export class Http2Pool {
       return;
     }
     this.#tunnelsOpening++;
-    openTunnel(proxy, origin, connectTimeoutMs).then(
+    openProxyTunnel(proxy, origin, connectTimeoutMs).then(
       (socket) => {
         this.#tunnelsOpening--;
         if (this.#closed) socket.destroy();

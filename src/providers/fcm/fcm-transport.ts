@@ -7,7 +7,7 @@
  * request opens a fresh one (the reconnect).
  */
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import { connectThroughProxy } from './proxy-tunnel.ts';
+import { openTlsThroughProxy } from '../../net/proxy-tunnel.ts';
 
 export interface Http2TransportOptions {
   /** Origin, e.g. https://fcm.googleapis.com. */
@@ -94,7 +94,7 @@ export class Http2Transport {
   async #pickThroughProxy(): Promise<PooledSession> {
     const existing = this.#pickExisting();
     if (existing !== undefined) return existing;
-    this.#opening ??= connectThroughProxy(
+    this.#opening ??= openTlsThroughProxy(
       this.#options.proxy!,
       this.#options.origin,
       this.#options.connectTimeoutMs,
