@@ -16,6 +16,8 @@ export interface AppConfig {
   type: string;
   inflight_request_limit: number;
   endpoint?: string;
+  connect_timeout_ms: number;
+  response_timeout_ms: number;
   [key: string]: unknown;
 }
 
@@ -42,6 +44,18 @@ export const COMMON_APP_PROPERTIES: Record<string, JsonSchema> = {
     type: 'string',
     pattern: '^https?://',
     description: 'Base URL replacing the push service host (regional endpoints, proxies, test servers).',
+  },
+  connect_timeout_ms: {
+    type: 'integer',
+    minimum: 100,
+    default: 5000,
+    description: 'Time to open a connection (TCP and TLS) to the push service.',
+  },
+  response_timeout_ms: {
+    type: 'integer',
+    minimum: 100,
+    default: 10000,
+    description: 'Time for the push service to answer one push.',
   },
 };
 

@@ -76,6 +76,8 @@ export interface CommonAppConfig {
   type: string;
   inflight_request_limit: number;
   endpoint?: string;
+  connect_timeout_ms: number;
+  response_timeout_ms: number;
 }
 
 /** A JSON-schema fragment for one property of an app section. */

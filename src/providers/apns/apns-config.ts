@@ -16,8 +16,6 @@ export interface ApnsConfig extends CommonAppConfig {
   convert_device_token_to_hex: boolean;
   send_badge_counts: boolean;
   max_connections: number;
-  connect_timeout_ms: number;
-  response_timeout_ms: number;
   ping_interval_ms: number;
 }
 
@@ -39,13 +37,25 @@ export const APNS_PUSH_TYPES = [
 
 export const APNS_CONFIG_PROPERTIES: Record<string, JsonSchema> = {
   keyfile: {
+    examples: ['/etc/herald/AuthKey_ABC123DEFG.p8'],
     type: 'string',
     minLength: 1,
     description: 'Token auth: path to the .p8 signing key from the Apple developer account.',
   },
-  key_id: { type: 'string', minLength: 1, description: 'Token auth: the key ID of that key (JWT `kid`).' },
-  team_id: { type: 'string', minLength: 1, description: 'Token auth: the Apple team ID (JWT `iss`).' },
+  key_id: {
+    type: 'string',
+    examples: ['ABC123DEFG'],
+    minLength: 1,
+    description: 'Token auth: the key ID of that key (JWT `kid`).',
+  },
+  team_id: {
+    type: 'string',
+    examples: ['TEAM123456'],
+    minLength: 1,
+    description: 'Token auth: the Apple team ID (JWT `iss`).',
+  },
   topic: {
+    examples: ['com.example.app'],
     type: 'string',
     minLength: 1,
     description:
@@ -84,18 +94,6 @@ export const APNS_CONFIG_PROPERTIES: Record<string, JsonSchema> = {
     maximum: 64,
     default: 4,
     description: 'HTTP/2 connections to APNs per app; each carries as many streams as Apple allows.',
-  },
-  connect_timeout_ms: {
-    type: 'integer',
-    minimum: 100,
-    default: 5000,
-    description: 'TCP+TLS connect timeout.',
-  },
-  response_timeout_ms: {
-    type: 'integer',
-    minimum: 100,
-    default: 10000,
-    description: "How long to wait for Apple's answer to one push.",
   },
   ping_interval_ms: {
     type: 'integer',

@@ -21,22 +21,23 @@ export interface FcmConfig extends CommonAppConfig {
   fcm_options: JsonObject;
   max_connections: number;
   send_badge_counts: boolean;
-  connect_timeout_ms: number;
-  response_timeout_ms: number;
 }
 
 export const FCM_CONFIG_PROPERTIES: Record<string, JsonSchema> = {
   api_version: {
+    examples: ['v1'],
     type: 'string',
     description: 'Must be "v1" (FCM HTTP v1). "legacy" is refused: Google shut the legacy API down in 2024.',
   },
   api_key: { type: 'string', description: 'Legacy FCM server key: no longer accepted by Google; remove it.' },
   project_id: {
+    examples: ['my-firebase-project'],
     type: 'string',
     minLength: 1,
     description: "Firebase project ID. Defaults to the service account file's project_id.",
   },
   service_account_file: {
+    examples: ['/etc/herald/service-account.json'],
     type: 'string',
     minLength: 1,
     description:
@@ -60,18 +61,6 @@ export const FCM_CONFIG_PROPERTIES: Record<string, JsonSchema> = {
     type: 'boolean',
     default: true,
     description: 'Send counts.unread and counts.missed_calls in data (as strings; 0 included).',
-  },
-  connect_timeout_ms: {
-    type: 'integer',
-    minimum: 100,
-    default: 5000,
-    description: 'TCP+TLS connect timeout.',
-  },
-  response_timeout_ms: {
-    type: 'integer',
-    minimum: 100,
-    default: 10000,
-    description: 'Time for FCM to answer one push.',
   },
 };
 

@@ -21,8 +21,6 @@ import { buildUnifiedPushBody } from './unifiedpush-message.ts';
 export interface UnifiedPushConfig extends CommonAppConfig {
   allowed_endpoints?: string[];
   max_connections: number;
-  connect_timeout_ms: number;
-  response_timeout_ms: number;
 }
 
 export const unifiedPushModule: ProviderModule<UnifiedPushConfig> = {
@@ -41,13 +39,6 @@ export const unifiedPushModule: ProviderModule<UnifiedPushConfig> = {
       default: 16,
       description: 'Connections per endpoint origin.',
     },
-    connect_timeout_ms: {
-      type: 'integer',
-      minimum: 100,
-      default: 5000,
-      description: 'TCP+TLS connect timeout.',
-    },
-    response_timeout_ms: { type: 'integer', minimum: 100, default: 10000, description: 'Response timeout.' },
   },
   async create(appId, config, deps) {
     return new UnifiedPushProvider(appId, config, deps);

@@ -15,8 +15,6 @@ export interface WebPushConfig extends CommonAppConfig {
   allowed_endpoints?: string[];
   ttl: number;
   max_connections: number;
-  connect_timeout_ms: number;
-  response_timeout_ms: number;
 }
 
 const GENERATE_HINT =
@@ -24,11 +22,13 @@ const GENERATE_HINT =
 
 export const WEBPUSH_CONFIG_PROPERTIES: Record<string, JsonSchema> = {
   vapid_private_key: {
+    examples: ['/etc/herald/vapid.pem'],
     type: 'string',
     minLength: 1,
     description: `Path to the VAPID private key (EC P-256, PEM). ${GENERATE_HINT}`,
   },
   vapid_contact_email: {
+    examples: ['ops@example.org'],
     type: 'string',
     minLength: 1,
     description: 'Contact address for push services, sent as the VAPID `sub` claim (mailto:).',
@@ -51,18 +51,6 @@ export const WEBPUSH_CONFIG_PROPERTIES: Record<string, JsonSchema> = {
     minimum: 1,
     default: 20,
     description: 'Connections per push service origin.',
-  },
-  connect_timeout_ms: {
-    type: 'integer',
-    minimum: 100,
-    default: 5000,
-    description: 'TCP+TLS connect timeout.',
-  },
-  response_timeout_ms: {
-    type: 'integer',
-    minimum: 100,
-    default: 10000,
-    description: 'Response timeout.',
   },
 };
 
