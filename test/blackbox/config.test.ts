@@ -52,6 +52,21 @@ describe('config defaults', () => {
   });
 });
 
+describe('config.sample.yaml', () => {
+  it('is a valid config: no errors, no unknown keys', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(new URL('../../config.sample.yaml', import.meta.url), 'utf8');
+    const { config, warnings } = validateConfig(parseConfigText(text, 'config.sample.yaml'), providerTable());
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(Object.keys(config.apps).sort(), [
+      'com.example.apns',
+      'com.example.gcm',
+      'com.example.unifiedpush',
+      'com.example.webpush',
+    ]);
+  });
+});
+
 describe('a Sygnal config works unchanged', () => {
   it('accepts Sygnal keys, and warns about the ones Herald replaces', () => {
     const { config, warnings } = load(`
