@@ -50,3 +50,13 @@ export class EndpointPolicy {
     return { allowed: true, url, trusted: false };
   }
 }
+
+/** The config key both client-endpoint providers (Web Push, UnifiedPush) take, as Sygnal names it. */
+export const ALLOWED_ENDPOINTS_PROPERTY = {
+  type: 'array',
+  items: { type: 'string', minLength: 1 },
+  description:
+    'Globs matched, case-insensitively and whole, against the endpoint host[:port]. When set, only ' +
+    'matching endpoints are contacted, trusted as written (private addresses and plain http included). ' +
+    'When absent, only https endpoints on public addresses are contacted.',
+};

@@ -3,15 +3,16 @@
  * distributor gave the app; the gateway POSTs the notification to it, under the endpoint policy.
  * Spec: https://unifiedpush.org/developers/gateway/ (the "Matrix gateway").
  */
-
+import type { Clock } from '../../clock.ts';
 import { parseRetryAfter } from '../../dispatch/retry.ts';
 import type { Device, Notification } from '../../matrix/notification.ts';
-import { EndpointPolicy } from '../../net/endpoint-policy.ts';
-import { isBlockedAddressError, OutboundHttp } from '../../net/outbound-http.ts';
+import { ClientEndpointClient } from '../../net/client-endpoint.ts';
+import { ALLOWED_ENDPOINTS_PROPERTY } from '../../net/endpoint-policy.ts';
 import type {
   CommonAppConfig,
   DeliveryOutcome,
   DispatchContext,
+  ProviderDeps,
   ProviderModule,
   PushProvider,
 } from '../provider.ts';
@@ -26,13 +27,7 @@ export interface UnifiedPushConfig extends CommonAppConfig {
 export const unifiedPushModule: ProviderModule<UnifiedPushConfig> = {
   type: 'unifiedpush',
   configProperties: {
-    allowed_endpoints: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      description:
-        'Globs of host[:port] that may be contacted, trusted as written (private or http included). ' +
-        'Without it: https and public addresses only.',
-    },
+    allowed_endpoints: ALLOWED_ENDPOINTS_PROPERTY,
     max_connections: {
       type: 'integer',
       minimum: 1,
@@ -48,65 +43,44 @@ export const unifiedPushModule: ProviderModule<UnifiedPushConfig> = {
 class UnifiedPushProvider implements PushProvider {
   readonly kind = 'unifiedpush';
   readonly appId: string;
-  readonly #policy: EndpointPolicy;
-  readonly #http: OutboundHttp;
-  readonly #metrics: Parameters<ProviderModule['create']>[2]['metrics'];
+  readonly #endpoints: ClientEndpointClient;
+  readonly #clock: Clock;
 
-  constructor(appId: string, config: UnifiedPushConfig, deps: Parameters<ProviderModule['create']>[2]) {
+  constructor(appId: string, config: UnifiedPushConfig, deps: ProviderDeps) {
     this.appId = appId;
-    this.#policy = new EndpointPolicy(config.allowed_endpoints);
-    this.#metrics = deps.metrics;
-    this.#http = new OutboundHttp({
-      connectTimeoutMs: config.connect_timeout_ms,
-      responseTimeoutMs: config.response_timeout_ms,
-      connections: config.max_connections,
-      allowH2: false,
-    });
+    this.#clock = deps.clock;
+    this.#endpoints = new ClientEndpointClient(
+      { app: appId, provider: this.kind },
+      {
+        allowedEndpoints: config.allowed_endpoints,
+        connectTimeoutMs: config.connect_timeout_ms,
+        responseTimeoutMs: config.response_timeout_ms,
+        connections: config.max_connections,
+        // Distributors (ntfy, NextPush, …) are plain HTTP/1.1 servers more often than not.
+        allowH2: false,
+      },
+      deps.metrics,
+    );
   }
 
   async send(notification: Notification, device: Device, ctx: DispatchContext): Promise<DeliveryOutcome> {
-    const verdict = this.#policy.evaluate(device.pushkey);
-    if (!verdict.allowed) {
-      // A pushkey that is not a URL can never work; a URL the operator's policy refuses might be
-      // allowed later, so it is dropped, not rejected (an operator's policy must not delete pushers).
-      if (verdict.reason === 'invalid_url') return { kind: 'rejected', reason: 'pushkey is not a URL' };
-      return this.#blocked(verdict.reason, ctx);
-    }
+    const target = this.#endpoints.check(device.pushkey, ctx, 'pushkey is not a URL');
+    if (!target.ok) return target.outcome;
     const body = buildUnifiedPushBody(notification);
     if (body === null) throw new PermanentDeliveryError('notification cannot be made to fit 4096 bytes');
-
-    const labels = { app: this.appId, provider: this.kind };
-    const started = performance.now();
-    let response: Awaited<ReturnType<OutboundHttp['post']>>;
-    try {
-      response = await this.#http.post(verdict.url, {
-        trusted: verdict.trusted,
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: ctx.signal,
-      });
-    } catch (error) {
-      if (isBlockedAddressError(error)) return this.#blocked('private_address', ctx);
-      this.#metrics.providerResponses.inc({ ...labels, status: 'network', reason: 'network' });
-      throw new TemporaryDeliveryError(`endpoint unreachable: ${(error as Error).message}`, { cause: error });
-    } finally {
-      this.#metrics.providerRequestDuration.observe(labels, (performance.now() - started) / 1000);
-    }
-    this.#metrics.providerResponses.inc({ ...labels, status: String(response.status), reason: '' });
-    return classify(response.status, parseRetryAfter(response.headers['retry-after'], Date.now()));
-  }
-
-  #blocked(reason: string, ctx: DispatchContext): DeliveryOutcome {
-    this.#metrics.endpointsBlocked.inc({ app: this.appId, provider: this.kind, reason });
-    ctx.logger.warn(
-      { reason },
-      'endpoint refused by the endpoint policy; push dropped (see allowed_endpoints)',
+    const answer = await this.#endpoints.post(
+      target.value,
+      { 'content-type': 'application/json' },
+      body,
+      ctx,
     );
-    return { kind: 'dropped', reason: `endpoint policy: ${reason}` };
+    if (!answer.ok) return answer.outcome;
+    const { status, headers } = answer.value;
+    return classify(status, parseRetryAfter(headers['retry-after'], this.#clock.now()));
   }
 
   async close(): Promise<void> {
-    await this.#http.close();
+    await this.#endpoints.close();
   }
 }
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { formatKeyPath } from '../../config/load.ts';
 import { ConfigError } from '../../errors.ts';
+import { ALLOWED_ENDPOINTS_PROPERTY } from '../../net/endpoint-policy.ts';
 import type { CommonAppConfig, JsonSchema } from '../provider.ts';
 import { parseVapidPrivateKey, type VapidKeys } from './vapid-key.ts';
 
@@ -33,13 +34,7 @@ export const WEBPUSH_CONFIG_PROPERTIES: Record<string, JsonSchema> = {
     minLength: 1,
     description: 'Contact address for push services, sent as the VAPID `sub` claim (mailto:).',
   },
-  allowed_endpoints: {
-    type: 'array',
-    items: { type: 'string', minLength: 1 },
-    description:
-      'Globs of host[:port] that may be contacted, trusted as written (private or http included). ' +
-      'Without it: https and public addresses only.',
-  },
+  allowed_endpoints: ALLOWED_ENDPOINTS_PROPERTY,
   ttl: {
     type: 'integer',
     minimum: 0,

@@ -10,8 +10,8 @@
  */
 import { parseRetryAfter } from '../../dispatch/retry.ts';
 import { type Device, defaultPayloadOf, type Notification } from '../../matrix/notification.ts';
-import { EndpointPolicy } from '../../net/endpoint-policy.ts';
-import { isBlockedAddressError, OutboundHttp, type OutboundResponse } from '../../net/outbound-http.ts';
+import { ClientEndpointClient } from '../../net/client-endpoint.ts';
+import type { OutboundResponse } from '../../net/outbound-http.ts';
 import type {
   DeliveryOutcome,
   DispatchContext,
@@ -61,24 +61,27 @@ class WebPushProvider implements PushProvider {
   readonly kind = 'webpush';
   readonly appId: string;
   readonly #ttl: string;
-  readonly #policy: EndpointPolicy;
-  readonly #http: OutboundHttp;
+  readonly #endpoints: ClientEndpointClient;
   readonly #vapid: VapidSigner;
   readonly #deps: ProviderDeps;
 
   constructor(appId: string, config: WebPushConfig, deps: ProviderDeps, vapid: VapidSigner) {
     this.appId = appId;
     this.#ttl = String(config.ttl);
-    this.#policy = new EndpointPolicy(config.allowed_endpoints);
     this.#vapid = vapid;
     this.#deps = deps;
-    this.#http = new OutboundHttp({
-      connectTimeoutMs: config.connect_timeout_ms,
-      responseTimeoutMs: config.response_timeout_ms,
-      connections: config.max_connections,
-      // FCM, Mozilla autopush and Apple all speak HTTP/2: one connection carries many pushes.
-      allowH2: true,
-    });
+    this.#endpoints = new ClientEndpointClient(
+      { app: appId, provider: this.kind },
+      {
+        allowedEndpoints: config.allowed_endpoints,
+        connectTimeoutMs: config.connect_timeout_ms,
+        responseTimeoutMs: config.response_timeout_ms,
+        connections: config.max_connections,
+        // FCM, Mozilla autopush and Apple all speak HTTP/2: one connection carries many pushes.
+        allowH2: true,
+      },
+      deps.metrics,
+    );
   }
 
   async send(notification: Notification, device: Device, ctx: DispatchContext): Promise<DeliveryOutcome> {
@@ -90,13 +93,12 @@ class WebPushProvider implements PushProvider {
       return { kind: 'dropped', reason: 'events_only pusher and no event_id' };
     }
 
-    const verdict = this.#policy.evaluate(subscription.endpoint);
-    if (!verdict.allowed) {
-      if (verdict.reason === 'invalid_url') {
-        return { kind: 'rejected', reason: 'malformed subscription: data.endpoint is not a URL' };
-      }
-      return this.#blocked(verdict.reason, ctx);
-    }
+    const target = this.#endpoints.check(
+      subscription.endpoint,
+      ctx,
+      'malformed subscription: data.endpoint is not a URL',
+    );
+    if (!target.ok) return target.outcome;
 
     // The dispatcher has already rejected a default_payload that is not an object.
     const defaultPayload = defaultPayloadOf(device);
@@ -107,7 +109,7 @@ class WebPushProvider implements PushProvider {
     }
 
     const headers: Record<string, string> = {
-      authorization: this.#vapid.authorization(verdict.url.origin),
+      authorization: this.#vapid.authorization(target.value.url.origin),
       ttl: this.#ttl,
       // RFC 8030 §5.3; Sygnal sends only these two.
       urgency: notification.prio === 'low' ? 'low' : 'normal',
@@ -119,40 +121,16 @@ class WebPushProvider implements PushProvider {
     }
     const body = encryptAes128gcm(Buffer.from(plaintext, 'utf8'), subscription.p256dh, subscription.auth);
 
-    const labels = { app: this.appId, provider: this.kind };
-    const started = performance.now();
-    let response: OutboundResponse;
-    try {
-      response = await this.#http.post(verdict.url, {
-        trusted: verdict.trusted,
-        headers,
-        body,
-        signal: ctx.signal,
-      });
-    } catch (error) {
-      if (isBlockedAddressError(error)) return this.#blocked('private_address', ctx);
-      this.#deps.metrics.providerResponses.inc({ ...labels, status: 'network', reason: 'network' });
-      throw new TemporaryDeliveryError(`push service unreachable: ${(error as Error).message}`, {
-        cause: error,
-      });
-    } finally {
-      this.#deps.metrics.providerRequestDuration.observe(labels, (performance.now() - started) / 1000);
-    }
-    this.#deps.metrics.providerResponses.inc({ ...labels, status: String(response.status), reason: '' });
-    return classify(response, parseRetryAfter(response.headers['retry-after'], this.#deps.clock.now()));
-  }
-
-  #blocked(reason: string, ctx: DispatchContext): DeliveryOutcome {
-    this.#deps.metrics.endpointsBlocked.inc({ app: this.appId, provider: this.kind, reason });
-    ctx.logger.warn(
-      { reason },
-      'endpoint refused by the endpoint policy; push dropped (see allowed_endpoints)',
+    const answer = await this.#endpoints.post(target.value, headers, body, ctx);
+    if (!answer.ok) return answer.outcome;
+    return classify(
+      answer.value,
+      parseRetryAfter(answer.value.headers['retry-after'], this.#deps.clock.now()),
     );
-    return { kind: 'dropped', reason: `endpoint policy: ${reason}` };
   }
 
   async close(): Promise<void> {
-    await this.#http.close();
+    await this.#endpoints.close();
   }
 }
 
