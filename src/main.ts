@@ -50,7 +50,11 @@ async function main(): Promise<void> {
   const metricsServer = config.metrics.prometheus.enabled
     ? await startMetricsServer(app.metrics.registry, config.metrics.prometheus)
     : null;
-  logger.info({ config: origin, addresses: config.http.bind_addresses, port }, 'herald is listening');
+  const metricsPort = metricsServer ? (metricsServer.server.address() as AddressInfo).port : undefined;
+  logger.info(
+    { config: origin, addresses: config.http.bind_addresses, port, metrics_port: metricsPort },
+    'herald is listening',
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

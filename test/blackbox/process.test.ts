@@ -29,6 +29,7 @@ function writeConfig(name: string, yaml: string): string {
 interface Running {
   child: ChildProcess;
   port: number;
+  metricsPort: number | undefined;
   exit: Promise<{ code: number | null; stderr: string }>;
 }
 
@@ -59,7 +60,10 @@ async function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Runni
     const line = stdout()
       .split('\n')
       .find((l) => l.includes('herald is listening'));
-    if (line) return { child, exit, port: JSON.parse(line).port };
+    if (line) {
+      const fields = JSON.parse(line);
+      return { child, exit, port: fields.port, metricsPort: fields.metrics_port };
+    }
     const exited = await Promise.race([exit, new Promise((resolve) => setTimeout(() => resolve(null), 20))]);
     if (exited) throw new Error(`gateway exited early: ${JSON.stringify(exited)}`);
   }
@@ -115,6 +119,26 @@ dispatch: { shutdown_grace_ms: 5000 }
     });
     assert.equal(res.status, 200);
     assert.ok(endpoint.received.some((r) => r.path === '/ok/env'));
+    gateway.child.kill('SIGTERM');
+    assert.equal((await gateway.exit).code, 0);
+  });
+
+  it('serves Prometheus metrics on their own listener when enabled', async () => {
+    const withMetrics = `${yaml}\nmetrics: { prometheus: { enabled: true, address: '127.0.0.1', port: 0 } }\n`;
+    const gateway = await start(['--config', writeConfig('metrics.yaml', withMetrics)]);
+    await fetch(`http://127.0.0.1:${gateway.port}/_matrix/push/v1/notify`, {
+      method: 'POST',
+      body: JSON.stringify(exampleNotification([device('im.app', `${endpoint.origin}/ok/metrics`)])),
+    });
+    assert.ok(gateway.metricsPort, 'the metrics port is logged');
+    const text = await (await fetch(`http://127.0.0.1:${gateway.metricsPort}/metrics`)).text();
+    assert.match(text, /herald_notify_requests_total\{status="200"\} 1/);
+    assert.match(text, /herald_deliveries_total\{app="\*",provider="unifiedpush",outcome="delivered"\} 1/);
+    assert.equal(
+      (await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).status,
+      404,
+      'not on the public port',
+    );
     gateway.child.kill('SIGTERM');
     assert.equal((await gateway.exit).code, 0);
   });
