@@ -123,6 +123,15 @@ dispatch: { shutdown_grace_ms: 5000 }
     assert.equal((await gateway.exit).code, 0);
   });
 
+  it('listens on every bind address (Sygnal: bind_addresses)', async () => {
+    const both = yaml.replace("bind_addresses: ['127.0.0.1']", "bind_addresses: ['127.0.0.1', '::1']");
+    const gateway = await start(['--config', writeConfig('both.yaml', both)]);
+    assert.equal((await fetch(`http://127.0.0.1:${gateway.port}/health`)).status, 200);
+    assert.equal((await fetch(`http://[::1]:${gateway.port}/health`)).status, 200);
+    gateway.child.kill('SIGTERM');
+    assert.equal((await gateway.exit).code, 0);
+  });
+
   it('serves Prometheus metrics on their own listener when enabled', async () => {
     const withMetrics = `${yaml}\nmetrics: { prometheus: { enabled: true, address: '127.0.0.1', port: 0 } }\n`;
     const gateway = await start(['--config', writeConfig('metrics.yaml', withMetrics)]);
