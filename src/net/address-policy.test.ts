@@ -32,6 +32,13 @@ describe('isPublicAddress', () => {
     ['fe80::1%eth0', false],
     ['ff02::1', false],
     ['2001:db8::1', false],
+    ['2002:7f00:1::', false],
+    ['2002:a00:1::1', false],
+    ['2002:808:808::1', true],
+    ['::ffff:0:7f00:1', false],
+    ['::ffff:0:808:808', true],
+    ['3fff::1', false],
+    ['5f00::1', false],
     ['not an address', false],
     ['', false],
   ];

@@ -32,6 +32,8 @@ for (const [network, prefix] of [
   ['100::', 64], // discard-only
   ['2001::', 23], // IETF protocol assignments
   ['2001:db8::', 32], // documentation
+  ['3fff::', 20], // documentation (RFC 9637)
+  ['5f00::', 16], // segment routing SIDs (RFC 9602)
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
   ['fec0::', 10], // site-local (deprecated)
@@ -55,19 +57,24 @@ function ipv6Groups(address: string): number[] {
   return [...headGroups, ...Array<string>(zeros).fill('0'), ...tailGroups].map((g) => Number.parseInt(g, 16));
 }
 
+const dotted = (high: number, low: number) => `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+
 /**
  * The IPv4 address an IPv6 address stands for, when it embeds one: IPv4-mapped (::ffff:a.b.c.d),
- * IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) all reach the IPv4 host.
+ * IPv4-translated (::ffff:0:a.b.c.d, RFC 2765), IPv4-compatible (::a.b.c.d), NAT64
+ * (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::) all can reach the IPv4 host.
  */
 function embeddedIPv4(address: string): string | null {
   const g = ipv6Groups(address);
   if (g.length !== 8) return null;
-  const firstFiveZero = g.slice(0, 5).every((x) => x === 0);
-  const mapped = firstFiveZero && g[5] === 0xffff;
-  const compatible = firstFiveZero && g[5] === 0 && (g[6]! !== 0 || g[7]! > 1);
+  if (g[0] === 0x2002) return dotted(g[1]!, g[2]!);
+  const firstFourZero = g.slice(0, 4).every((x) => x === 0);
+  const mapped = firstFourZero && g[4] === 0 && g[5] === 0xffff;
+  const translated = firstFourZero && g[4] === 0xffff && g[5] === 0;
+  const compatible = firstFourZero && g[4] === 0 && g[5] === 0 && (g[6]! !== 0 || g[7]! > 1);
   const nat64 = g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0);
-  if (!mapped && !compatible && !nat64) return null;
-  return `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
+  if (!mapped && !translated && !compatible && !nat64) return null;
+  return dotted(g[6]!, g[7]!);
 }
 
 /** True only for a unicast address on the public internet. Anything unparseable is not public. */

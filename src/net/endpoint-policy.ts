@@ -5,7 +5,7 @@
  *   endpoint's `host[:port]`. A match is trusted as the operator wrote it, private address or plain
  *   http included (a LAN ntfy, a test server); anything else is blocked.
  * - Without it: https only, and only public addresses. The address check happens on the address
- *   actually connected to (see guarded-lookup.ts), so a name that resolves to a private address, or
+ *   actually connected to (createGuardedLookup in outbound-http.ts), so a name that resolves to a private address, or
  *   re-resolves to one later (DNS rebinding), is still refused.
  */
 import { isIP } from 'node:net';
@@ -22,9 +22,11 @@ export class EndpointPolicy {
   readonly #allowed: RegExp[] | null;
 
   constructor(allowedEndpoints: readonly string[] | undefined) {
-    this.#allowed = allowedEndpoints
-      ? allowedEndpoints.map((glob) => new RegExp(globToRegExp(glob.toLowerCase()).source, 'u'))
-      : null;
+    // An empty list means no list, as in Sygnal (`if self.allowed_endpoints:`), not "allow nothing".
+    this.#allowed =
+      allowedEndpoints && allowedEndpoints.length > 0
+        ? allowedEndpoints.map((glob) => new RegExp(globToRegExp(glob.toLowerCase()).source, 'u'))
+        : null;
   }
 
   evaluate(endpoint: string): EndpointVerdict {

@@ -4,7 +4,7 @@
  * refuses non-public addresses (the default), and one for endpoints the operator trusted by name
  * in `allowed_endpoints`.
  */
-import { type LookupAddress, lookup } from 'node:dns';
+import { type LookupAddress, type LookupAllOptions, lookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent, type Dispatcher, request } from 'undici';
 import { isPublicAddress } from './address-policy.ts';
@@ -18,17 +18,28 @@ export class BlockedAddressError extends Error {
   }
 }
 
-/** dns.lookup, keeping only public addresses: the check is on the address we then connect to. */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  lookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '', 0);
-    const usable = addresses.filter((a) => isPublicAddress(a.address));
-    if (usable.length === 0)
-      return callback(new BlockedAddressError(hostname) as NodeJS.ErrnoException, '', 0);
-    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
-    callback(null, usable[0]!.address, usable[0]!.family);
-  });
-};
+type Resolver = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+/**
+ * A dns.lookup for net.connect that keeps only public addresses: the check is made on the very
+ * addresses the socket then connects to, so a name cannot pass the check and connect elsewhere.
+ */
+export function createGuardedLookup(resolve: Resolver = lookup as unknown as Resolver): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const usable = addresses.filter((a) => isPublicAddress(a.address));
+      if (usable.length === 0)
+        return callback(new BlockedAddressError(hostname) as NodeJS.ErrnoException, '', 0);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
+      callback(null, usable[0]!.address, usable[0]!.family);
+    });
+  };
+}
 
 export function isBlockedAddressError(error: unknown): boolean {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
@@ -69,7 +80,7 @@ export class OutboundHttp {
     };
     this.#guarded = new Agent({
       ...common,
-      connect: { timeout: options.connectTimeoutMs, lookup: guardedLookup },
+      connect: { timeout: options.connectTimeoutMs, lookup: createGuardedLookup() },
     });
     this.#trusted = new Agent({ ...common, connect: { timeout: options.connectTimeoutMs } });
   }
@@ -96,7 +107,11 @@ export class OutboundHttp {
     let received = 0;
     for await (const chunk of response.body) {
       received += (chunk as Buffer).length;
-      if (received <= MAX_RESPONSE_BYTES) body += (chunk as Buffer).toString('utf8');
+      if (received > MAX_RESPONSE_BYTES) {
+        response.body.destroy();
+        break;
+      }
+      body += (chunk as Buffer).toString('utf8');
     }
     return { status: response.statusCode, headers: response.headers, body };
   }
