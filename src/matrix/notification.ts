@@ -59,9 +59,33 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
+}
+
+/**
+ * Deepest nesting of arrays and objects accepted. Real events nest a handful of levels; thousands
+ * of levels would overflow the stack later in JSON.stringify or structuredClone (a 500), so such a
+ * body is refused up front.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** The nesting depth of a parsed JSON value, measured without recursion. */
+function jsonDepth(root: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(value)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
 }
 
 /** Strict: invalid UTF-8 throws instead of becoming U+FFFD. Stateless between non-streaming calls. */
@@ -76,11 +100,19 @@ export function decodeJsonBody(raw: Buffer): unknown {
     throw new GatewayError('M_NOT_JSON', 'The body is not valid UTF-8.');
   }
   if (text.trim() === '') throw new GatewayError('M_NOT_JSON', 'The body is empty; expected a JSON object.');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new GatewayError('M_NOT_JSON', `The body is not valid JSON: ${(error as Error).message}`);
   }
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new GatewayError(
+      'M_BAD_JSON',
+      `The body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`,
+    );
+  }
+  return value;
 }
 
 /** A non-negative whole count; anything else is a client bug worth a 400. */

@@ -98,6 +98,35 @@ describe('400 M_BAD_JSON names what is wrong', () => {
   }
 });
 
+describe('400 M_BAD_JSON for absurd nesting, never a 500', () => {
+  // Built as text: the test's own JSON.stringify would overflow on 5,000 levels.
+  const deep = `${'{"a":'.repeat(5000)}{}${'}'.repeat(5000)}`;
+  const devices = JSON.stringify([good()]);
+  const bodies: [string, string][] = [
+    ['content', `{"notification":{"event_id":"$deep","content":${deep},"devices":${devices}}}`],
+    [
+      'data.default_payload',
+      `{"notification":{"event_id":"$deep2","devices":[{"app_id":"com.example.fake","pushkey":"accept-input","data":{"default_payload":${deep}}}]}}`,
+    ],
+  ];
+  for (const [name, body] of bodies) {
+    it(`in ${name}`, async () => {
+      const res = await gw.notify(body);
+      assert.equal(res.status, 400);
+      assert.equal(res.json.errcode, 'M_BAD_JSON');
+      assert.match(res.json.error, /deeper than 64 levels/);
+      assert.equal(fake.calls.length, 0);
+    });
+  }
+
+  it('accepts ordinary nesting', async () => {
+    let nested: unknown = { body: 'x' };
+    for (let i = 0; i < 40; i++) nested = { a: nested };
+    const res = await gw.notify(exampleNotification([good()], { event_id: '$nested', content: nested }));
+    assert.equal(res.status, 200);
+  });
+});
+
 describe('400 M_NOT_JSON, 413 M_TOO_LARGE', () => {
   for (const body of ['{bad', '', '   ', 'NaN', '{"notification": Infinity}', "{'a': 1}"]) {
     it(`M_NOT_JSON for ${JSON.stringify(body)}`, async () => {
