@@ -64,4 +64,40 @@ describe('MemoryStateStore', () => {
     clock.advance(10_001);
     assert.equal(await store.rejectedAt('dead'), null);
   });
+
+  it('wakes waiters when the sender settles or releases after its lease lapsed', async () => {
+    const clock = fakeClock();
+    const store = new MemoryStateStore({ maxEntries: 100, clock });
+    await store.claim('late', 1000);
+    const waiter = await store.claim('late', 1000);
+    clock.advance(1001);
+    await store.settle('late', 'delivered', 60_000);
+    assert.equal(waiter.kind === 'pending' && (await waiter.outcome), 'delivered');
+
+    await store.claim('late-release', 1000);
+    const other = await store.claim('late-release', 1000);
+    clock.advance(1001);
+    await store.release('late-release');
+    assert.equal(other.kind === 'pending' && (await other.outcome), null);
+  });
+
+  it('wakes waiters when a lapsed claim is found expired', async () => {
+    const clock = fakeClock();
+    const store = new MemoryStateStore({ maxEntries: 100, clock });
+    await store.claim('k', 1000);
+    const waiter = await store.claim('k', 1000);
+    clock.advance(1001);
+    assert.deepEqual(await store.claim('k', 1000), { kind: 'claimed' });
+    assert.equal(waiter.kind === 'pending' && (await waiter.outcome), null);
+  });
+
+  it('never evicts a push in flight to make room', async () => {
+    const store = new MemoryStateStore({ maxEntries: 100, clock: fakeClock() });
+    await store.claim('in-flight', 60_000);
+    for (let i = 0; i < 500; i++) {
+      await store.claim(`k${i}`, 1000);
+      await store.settle(`k${i}`, 'delivered', 60_000);
+    }
+    assert.equal((await store.claim('in-flight', 60_000)).kind, 'pending');
+  });
 });

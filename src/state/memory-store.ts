@@ -15,24 +15,38 @@ type PushEntry =
     }
   | { state: 'settled'; expiresAt: number; outcome: SettledOutcome };
 
+interface DropPolicy<V> {
+  /** Told about every entry that goes by expiry or eviction (not by delete or replacement). */
+  onDrop?: (value: V) => void;
+  /** Entries that must not be evicted for room while unexpired (pushes in flight). */
+  pinned?: (value: V) => boolean;
+}
+
 /** A Map used as an LRU-by-insertion with expiry; re-setting a key moves it to the back. */
 class BoundedTtlMap<V extends { expiresAt: number }> {
   readonly #entries = new Map<string, V>();
   readonly #maxEntries: number;
   readonly #clock: Clock;
+  readonly #policy: DropPolicy<V>;
 
-  constructor(maxEntries: number, clock: Clock) {
+  constructor(maxEntries: number, clock: Clock, policy: DropPolicy<V> = {}) {
     this.#maxEntries = maxEntries;
     this.#clock = clock;
+    this.#policy = policy;
   }
 
   get(key: string): V | undefined {
     const entry = this.#entries.get(key);
     if (entry && entry.expiresAt <= this.#clock.now()) {
-      this.#entries.delete(key);
+      this.#drop(key, entry);
       return undefined;
     }
     return entry;
+  }
+
+  /** The entry as stored, expired or not. */
+  peek(key: string): V | undefined {
+    return this.#entries.get(key);
   }
 
   set(key: string, value: V): void {
@@ -49,13 +63,20 @@ class BoundedTtlMap<V extends { expiresAt: number }> {
     return this.#entries.size;
   }
 
-  /** Drops expired entries from the front, then the oldest until under the bound. */
+  /** Drops expired entries from the front, then the oldest unpinned ones until under the bound. */
   #evict(): void {
     const now = this.#clock.now();
     for (const [key, entry] of this.#entries) {
-      if (this.#entries.size <= this.#maxEntries && entry.expiresAt > now) break;
-      this.#entries.delete(key);
+      const expired = entry.expiresAt <= now;
+      if (this.#entries.size <= this.#maxEntries && !expired) break;
+      if (!expired && this.#policy.pinned?.(entry)) continue;
+      this.#drop(key, entry);
     }
+  }
+
+  #drop(key: string, entry: V): void {
+    this.#entries.delete(key);
+    this.#policy.onDrop?.(entry);
   }
 }
 
@@ -66,7 +87,13 @@ export class MemoryStateStore implements StateStore {
 
   constructor(options: { maxEntries: number; clock: Clock }) {
     this.#clock = options.clock;
-    this.#pushes = new BoundedTtlMap(options.maxEntries, options.clock);
+    // A claim that lapses (its sender's budget ran out) wakes its waiters, who may then claim it.
+    this.#pushes = new BoundedTtlMap<PushEntry>(options.maxEntries, options.clock, {
+      onDrop: (entry) => {
+        if (entry.state === 'pending') entry.wake(null);
+      },
+      pinned: (entry) => entry.state === 'pending',
+    });
     this.#rejected = new BoundedTtlMap(options.maxEntries, options.clock);
   }
 
@@ -83,13 +110,14 @@ export class MemoryStateStore implements StateStore {
   }
 
   async settle(key: string, outcome: SettledOutcome, ttlMs: number): Promise<void> {
-    const entry = this.#pushes.get(key);
+    // peek, not get: a claim whose lease just lapsed still has waiters to wake.
+    const entry = this.#pushes.peek(key);
     this.#pushes.set(key, { state: 'settled', expiresAt: this.#clock.now() + ttlMs, outcome });
     if (entry?.state === 'pending') entry.wake(outcome);
   }
 
   async release(key: string): Promise<void> {
-    const entry = this.#pushes.get(key);
+    const entry = this.#pushes.peek(key);
     if (entry?.state !== 'pending') return;
     this.#pushes.delete(key);
     entry.wake(null);
