@@ -46,6 +46,8 @@ function describeError(error: ErrorObject): { segments: string[]; message: strin
     }
     case 'type':
       return { segments, message: `must be of type ${(error.params as { type: string }).type}${hint}.` };
+    case 'format':
+      return { segments, message: `must be an http:// or https:// URL with a host${hint}.` };
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
       return { segments, message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}.` };
@@ -56,6 +58,16 @@ function describeError(error: ErrorObject): { segments: string[]; message: strin
 }
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+// An absolute http(s) URL that really parses, with a host: `https://` alone or a space in the host
+// would otherwise pass a pattern and fail later, at start, without naming the key.
+ajv.addFormat('http-url', (text: string) => {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+});
 
 /** Runs ajv, splitting unknown keys (warnings) from real errors (the first one thrown). */
 function check(schema: object, value: unknown, prefix: string[], warnings: string[]): void {

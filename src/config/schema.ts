@@ -42,7 +42,7 @@ export const COMMON_APP_PROPERTIES: Record<string, JsonSchema> = {
   },
   endpoint: {
     type: 'string',
-    pattern: '^https?://',
+    format: 'http-url',
     description: 'Base URL replacing the push service host (regional endpoints, proxies, test servers).',
   },
   connect_timeout_ms: {
@@ -131,7 +131,7 @@ export const CONFIG_SCHEMA = {
     },
     proxy: {
       type: 'string',
-      pattern: '^https?://',
+      format: 'http-url',
       description:
         'Outbound HTTP proxy for APNs and FCM (Sygnal: proxy), through HTTP CONNECT. Web Push and ' +
         'UnifiedPush endpoints are contacted directly: their address check needs our own DNS lookup.',

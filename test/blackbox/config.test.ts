@@ -129,12 +129,16 @@ describe('config errors name the key path and what to set', () => {
       'apps.x.allowed_endpoints',
       /array/,
     ));
-  it('an endpoint that is not a URL', () =>
-    assertConfigError(
-      'apps: { x: { type: unifiedpush, endpoint: "push.example" } }',
-      'apps.x.endpoint',
-      /pattern/,
-    ));
+  for (const bad of ['https://', 'https://exa mple.com', 'push.example', 'ftp://push.example']) {
+    it(`an endpoint ${JSON.stringify(bad)} that is not an http(s) URL`, () =>
+      assertConfigError(
+        `apps: { x: { type: unifiedpush, endpoint: "${bad}" } }`,
+        'apps.x.endpoint',
+        /http:\/\/ or https:\/\/ URL/,
+      ));
+  }
+  it('a proxy that is not a URL', () =>
+    assertConfigError('proxy: "http://"', 'proxy', /http:\/\/ or https:\/\/ URL/));
   it('YAML that does not parse', () => {
     assert.throws(() => parseConfigText('http: [unclosed', 'herald.yaml'), /herald\.yaml: not valid YAML/);
   });
