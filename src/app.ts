@@ -33,8 +33,11 @@ export interface HeraldApp {
   readonly logger: Logger;
   /** Marks the gateway as draining (health answers 503) without closing anything yet. */
   beginDrain(): void;
-  /** Stops the HTTP server (in-flight requests finish), then providers and the store. */
-  close(): Promise<void>;
+  /**
+   * Stops the HTTP server (in-flight requests finish) and waits for `alsoDraining` (other listeners
+   * of the same app), then closes providers and the store.
+   */
+  close(alsoDraining?: readonly Promise<unknown>[]): Promise<void>;
 }
 
 export async function buildApp(config: HeraldConfig, deps: AppDeps = {}): Promise<HeraldApp> {
@@ -109,9 +112,9 @@ export async function buildApp(config: HeraldConfig, deps: AppDeps = {}): Promis
     beginDrain() {
       draining = true;
     },
-    async close() {
+    async close(alsoDraining = []) {
       draining = true;
-      await http.close();
+      await Promise.all([http.close(), ...alsoDraining]);
       await Promise.allSettled([...providers.values()].map(({ provider }) => provider.close()));
       await store.close();
     },

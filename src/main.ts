@@ -68,9 +68,15 @@ async function main(): Promise<void> {
       for (const extra of extraServers) extra.closeAllConnections();
     }, config.dispatch.shutdown_grace_ms);
     forced.unref();
-    for (const extra of extraServers) extra.close();
-    await app.close();
-    await metricsServer?.close();
+    const extrasDrained = extraServers.map(
+      (extra) => new Promise<void>((resolve) => extra.close(() => resolve())),
+    );
+    try {
+      await app.close(extrasDrained);
+      await metricsServer?.close();
+    } catch (error) {
+      logger.error({ err: error }, 'error while shutting down');
+    }
     clearTimeout(forced);
     logger.info('stopped');
     process.exit(0);

@@ -32,6 +32,8 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now), 0));
   it('ignores garbage and absence', () => {
     assert.equal(parseRetryAfter('soon', now), undefined);
+    assert.equal(parseRetryAfter('1.5', now), undefined);
+    assert.equal(parseRetryAfter('-1', now), undefined);
     assert.equal(parseRetryAfter(undefined, now), undefined);
   });
 });

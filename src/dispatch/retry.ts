@@ -47,6 +47,9 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || text.trim() === '') return undefined;
   if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  // Otherwise only an HTTP-date (RFC 9110 §5.6.7, "Sun, 06 Nov 1994 08:49:37 GMT"): Date.parse
+  // alone would read "1.5" or "-1" as dates.
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text.trim())) return undefined;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
