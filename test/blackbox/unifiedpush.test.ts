@@ -69,6 +69,16 @@ describe('UnifiedPush', () => {
     assert.match(body.notification.content.body, /^(🚀)+…$/u);
   });
 
+  it('sends an event whose content cannot be cut to fit without that content, instead of failing', async () => {
+    endpoint.received.length = 0;
+    const content = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`k${i}`, i]));
+    const res = await gw.notify(exampleNotification([up('/ok/numbers')], { event_id: event(), content }));
+    assert.deepEqual([res.status, res.json], [200, { rejected: [] }]);
+    const body = JSON.parse(endpoint.received[0]!.body);
+    assert.equal(body.notification.content, undefined);
+    assert.equal(body.notification.sender_display_name, 'Major Tom');
+  });
+
   it('rejects the pushkey on 404 and 410', async () => {
     const res = await gw.notify(
       exampleNotification([up('/gone/1'), up('/missing/1'), up('/ok/2')], { event_id: event() }),

@@ -67,7 +67,11 @@ class UnifiedPushProvider implements PushProvider {
     const target = this.#endpoints.check(device.pushkey, ctx, 'pushkey is not a URL');
     if (!target.ok) return target.outcome;
     const body = buildUnifiedPushBody(notification);
-    if (body === null) throw new PermanentDeliveryError('notification cannot be made to fit 4096 bytes');
+    if (body === null) {
+      // Only identifiers longer than a whole message do this; a retry would fail the same way.
+      ctx.logger.error('notification cannot be made to fit 4096 bytes even without its content; dropped');
+      return { kind: 'dropped', reason: 'too large for UnifiedPush' };
+    }
     const answer = await this.#endpoints.post(
       target.value,
       { 'content-type': 'application/json' },
