@@ -72,6 +72,27 @@ describe('apns token auth: the JWT, reused and renewed on the injected clock', (
     assert.equal((await push(rig)).seen[0]!.jwt, renewed);
   });
 
+  it('50 pushes at once when the token is due for renewal sign one new JWT, not one each', async () => {
+    // Apple answers 429 TooManyProviderTokenUpdates when tokens change faster than every 20 minutes.
+    await push(rig);
+    const known = new Set(rig.fake.distinctJwts());
+    const refreshesBefore = await metric(rig, REFRESHES);
+    clock.advance(41 * MINUTE);
+    const pushkeys = Array.from({ length: 50 }, (_, i) => pushkeyFor(`renew-burst-${i}`));
+    const res = await rig.gw.notify(
+      exampleNotification(
+        pushkeys.map((p) => device(APP_ID, p)),
+        { event_id: '$renew-burst' },
+      ),
+    );
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json, { rejected: [] });
+    const fresh = rig.fake.distinctJwts().filter((jwt) => !known.has(jwt));
+    assert.equal(fresh.length, 1, `${fresh.length} new JWTs`);
+    for (const p of pushkeys) assert.equal(rig.fake.requestsFor(hexToken(p))[0]!.jwt, fresh[0]);
+    assert.equal(await metric(rig, REFRESHES), refreshesBefore + 1);
+  });
+
   it('never sends a token APNs considers expired, however long the gateway idles', async () => {
     clock.advance(5 * 60 * MINUTE);
     const { res, seen } = await push(rig);

@@ -75,6 +75,8 @@ export interface FakeApns {
   openConnections(): number;
   /** The most streams one connection ever had open at once. */
   peakStreams(): number;
+  /** The distinct provider tokens (JWTs) received so far, in the order first seen. */
+  distinctJwts(): string[];
   /** Queues answers for a device token (hex, as in the path). */
   script(token: string, ...answers: FakeAnswer[]): void;
   requestsFor(token: string): RecordedApnsRequest[];
@@ -243,6 +245,7 @@ export async function startFakeApns(options: FakeApnsOptions): Promise<FakeApns>
     openConnections: () => sessions.size,
     pings: () => pingCount,
     peakStreams: () => peak,
+    distinctJwts: () => [...new Set(requests.flatMap((r) => (r.jwt === undefined ? [] : [r.jwt])))],
     script(token, ...answers) {
       scripts.set(token, [...(scripts.get(token) ?? []), ...answers]);
     },

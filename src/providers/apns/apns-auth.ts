@@ -52,20 +52,34 @@ export class ProviderTokenCache {
   }
 
   /** The token to send now, minted when there is none or it has reached the renewal age. */
-  async current(): Promise<string> {
-    if (this.#token !== undefined) {
-      const token = await this.#token;
+  current(): Promise<string> {
+    return this.#usable((token) => {
       const age = this.#clock.now() - token.mintedAt;
-      if (age < JWT_RENEW_AFTER_MS && age >= 0) return token.jwt;
-    }
-    return this.#mint();
+      return age < JWT_RENEW_AFTER_MS && age >= 0;
+    });
   }
 
   /** After 403 ExpiredProviderToken: a new token, unless another push already replaced `stale`. */
-  async renew(stale: string): Promise<string> {
-    const token = await this.#token;
-    if (token !== undefined && token.jwt !== stale) return token.jwt;
-    return this.#mint();
+  renew(stale: string): Promise<string> {
+    return this.#usable((token) => token.jwt !== stale);
+  }
+
+  /**
+   * The cached token if `good` accepts it; else one new token for all callers (single flight).
+   * Many pushes await the same cached promise and wake in one go; only the one that still finds
+   * the token it looked at in the cache mints, the others wait for that mint. Minting once per
+   * waiting push would change the token many times a second, which Apple answers with 429
+   * TooManyProviderTokenUpdates.
+   */
+  async #usable(good: (token: { jwt: string; mintedAt: number }) => boolean): Promise<string> {
+    for (;;) {
+      const seen = this.#token;
+      if (seen === undefined) return this.#mint();
+      const token = await seen;
+      if (good(token)) return token.jwt;
+      // #mint replaces #token before its first await, so the first caller here claims the renewal.
+      if (this.#token === seen) return this.#mint();
+    }
   }
 
   async #mint(): Promise<string> {
