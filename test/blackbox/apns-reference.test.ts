@@ -41,6 +41,26 @@ describe('apns: the reference case and the headers', () => {
     assert.deepEqual(Object.keys(body.aps), ['alert', 'badge', 'sound']);
   });
 
+  it('leaves out a tweaks.sound that is no sound name (5 KB, or not a string) and still delivers', async () => {
+    for (const [label, sound] of [
+      ['sound-huge', 'x'.repeat(5000)],
+      ['sound-object', { name: 'bing' }],
+    ] as const) {
+      const pushkey = pushkeyFor(label);
+      const res = await rig.gw.notify(
+        exampleNotification([device(APP_ID, pushkey, { tweaks: { sound } })], { event_id: `$${label}` }),
+      );
+      assert.equal(res.status, 200, label);
+      assert.deepEqual(res.json, { rejected: [] });
+      const [req, ...more] = rig.fake.requestsFor(hexToken(pushkey));
+      assert.equal(more.length, 0);
+      const body = JSON.parse(req!.body);
+      assert.deepEqual(Object.keys(body.aps), ['alert', 'badge'], label);
+      // The message itself was not cut to make room for the sound.
+      assert.equal(body.aps.alert['loc-args'][2], "I'm floating in a most peculiar way.");
+    }
+  });
+
   it('sends apns-push-type alert for an alert when push_type is not configured', async () => {
     const pushkey = pushkeyFor('pushtype');
     await rig.gw.notify(exampleNotification([device(APP_ID, pushkey)], { event_id: '$pt' }));

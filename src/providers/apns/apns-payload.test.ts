@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type JsonObject, parseNotifyBody } from '../../matrix/notification.ts';
-import { buildApnsPayload, locAlert, type PayloadOptions } from './apns-payload.ts';
+import { buildApnsPayload, locAlert, type PayloadOptions, soundName } from './apns-payload.ts';
 
 const ROOM_ID = '!slw48wfj34rtnrf:example.com';
 const EVENT_ID = '$qTOWWTEL48yPm3uT-gdNhFcoHxfKbZuqRVnnWWSkGBs';
@@ -315,4 +315,27 @@ describe('apns payload: full, badge-only and event_id_only', () => {
       `{"room_id":"${ROOM_ID}","event_id":"${EVENT_ID}"}`,
     );
   });
+});
+
+describe('apns payload: which tweaks.sound becomes aps.sound', () => {
+  const rows: [string, unknown, string | undefined][] = [
+    ['"default"', 'default', 'default'],
+    ['a file name', 'bing.caf', 'bing.caf'],
+    ['exactly 256 bytes', 'a'.repeat(256), 'a'.repeat(256)],
+    ['256 bytes of 2-byte characters', 'é'.repeat(128), 'é'.repeat(128)],
+    ['257 bytes', 'a'.repeat(257), undefined],
+    ['129 two-byte characters (258 bytes, 129 characters)', 'é'.repeat(129), undefined],
+    ['5 KB', 'x'.repeat(5000), undefined],
+    ['absent', undefined, undefined],
+    ['a number', 1, undefined],
+    ['true', true, undefined],
+    ['an object', { name: 'bing' }, undefined],
+    ['an array', ['bing'], undefined],
+    ['null', null, undefined],
+  ];
+  for (const [name, tweak, expected] of rows) {
+    it(`${name} → ${expected === undefined ? 'no aps.sound' : 'aps.sound'}`, () => {
+      assert.equal(soundName(tweak), expected);
+    });
+  }
 });

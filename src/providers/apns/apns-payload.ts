@@ -17,8 +17,21 @@ export interface PayloadOptions {
   sendBadgeCounts: boolean;
   /** The pusher's `data.default_payload` (already checked to be an object). */
   defaultPayload: JsonObject;
-  /** The device's `tweaks.sound`, when it is a string: Herald puts it in `aps.sound`. */
+  /** The device's `tweaks.sound` when `soundName` accepts it: Herald puts it in `aps.sound`. */
   sound: string | undefined;
+}
+
+/**
+ * The longest `tweaks.sound` put into `aps.sound`, in UTF-8 bytes. Apple's `sound` is the name of a
+ * sound file in the app bundle or Library/Sounds (or "default"), so a real one is short; a longer
+ * value would crowd the message out of the 4 KB payload, or not fit at all and fail every push.
+ */
+export const MAX_SOUND_BYTES = 256;
+
+/** `tweaks.sound` when it can be an APNs sound name (a string of at most 256 bytes), else undefined. */
+export function soundName(tweak: unknown): string | undefined {
+  if (typeof tweak !== 'string') return undefined;
+  return Buffer.byteLength(tweak) <= MAX_SOUND_BYTES ? tweak : undefined;
 }
 
 /** Sygnal's localisation keys: the app's Localizable.strings has one entry for each. */

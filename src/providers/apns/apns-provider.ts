@@ -21,7 +21,7 @@ import { classifyApnsAnswer, reasonOf } from './apns-answers.ts';
 import { type ApnsAuth, loadApnsAuth } from './apns-auth.ts';
 import { APNS_CONFIG_PROPERTIES, type ApnsConfig, apnsBaseUrl } from './apns-config.ts';
 import { deviceTokenPath } from './apns-device-token.ts';
-import { buildApnsPayload } from './apns-payload.ts';
+import { buildApnsPayload, MAX_SOUND_BYTES, soundName } from './apns-payload.ts';
 import { type Http2Answer, Http2Pool, TransportError } from './apns-transport.ts';
 import { truncateApnsPayload } from './apns-truncate.ts';
 
@@ -78,10 +78,17 @@ class ApnsProvider implements PushProvider {
     }
     const defaults = defaultPayloadOf(device);
     if (!defaults.ok) return { kind: 'rejected', reason: 'data.default_payload is not an object' };
+    const sound = soundName(device.tweaks.sound);
+    if (sound === undefined && device.tweaks.sound !== undefined) {
+      ctx.logger.debug(
+        { sound_type: typeof device.tweaks.sound },
+        `tweaks.sound is not a sound name (a string of at most ${MAX_SOUND_BYTES} bytes); sending no aps.sound`,
+      );
+    }
     const payload = buildApnsPayload(notification, {
       sendBadgeCounts: this.#config.send_badge_counts,
       defaultPayload: defaults.payload,
-      sound: typeof device.tweaks.sound === 'string' ? device.tweaks.sound : undefined,
+      sound,
     });
     if (payload === null) return { kind: 'dropped', reason: 'nothing to send (no alert and no badge)' };
     const body = truncateApnsPayload(payload);
