@@ -204,6 +204,78 @@ describe('Web Push request headers and pusher options', () => {
     assert.ok(Array.from(push!.json.content.body as string).length <= 1000);
   });
 
+  it('empty content and a pusher default_payload.content that is not an object: delivered, not a 500', async () => {
+    for (const pusherContent of ['from the pusher', 7, null]) {
+      const subscription = fake.subscribe();
+      const device = browserPusherDevice(APP, subscription, {
+        default_payload: { content: pusherContent },
+      });
+      const { res, push } = await pushOne(
+        exampleNotification([device], { event_id: eventId(), content: {} }),
+        subscription,
+      );
+      assert.deepEqual([res.status, res.json], [200, { rejected: [] }], String(pusherContent));
+      assert.deepEqual(push?.json.content, pusherContent, 'the pusher’s own value, untouched');
+    }
+  });
+
+  it('empty content never lets the fitting cut the pusher’s default_payload.content', async () => {
+    const appContent = { hint: 'h'.repeat(1500) };
+    const device = browserPusherDevice(APP, fake.subscribe(), { default_payload: { content: appContent } });
+    const { res, push } = await pushOne(
+      exampleNotification([device], {
+        event_id: eventId(),
+        content: {},
+        room_alias: `#${'a'.repeat(2600)}:example.org`,
+      }),
+    );
+    assert.deepEqual([res.status, res.json], [200, { rejected: [] }]);
+    assert.deepEqual(push?.json.content, appContent);
+    assert.ok(Buffer.byteLength(push!.plaintext) <= 3993);
+  });
+
+  it('a 4000-character room_alias is not the pusher’s fault: delivered without it, never rejected', async () => {
+    const subscription = fake.subscribe();
+    const { res, push } = await pushOne(
+      exampleNotification([browserPusherDevice(APP, subscription)], {
+        event_id: eventId(),
+        room_alias: `#${'a'.repeat(4000)}:example.org`,
+      }),
+      subscription,
+    );
+    assert.deepEqual([res.status, res.json], [200, { rejected: [] }]);
+    assert.equal(push?.json.event_id, `$webpush-delivery-${n}`);
+    assert.equal(push?.json.room_alias, undefined);
+    assert.equal(push?.json.content.body, "I'm floating in a most peculiar way.");
+    assert.ok(Buffer.byteLength(push!.plaintext) <= 3993);
+  });
+
+  it('an event that cannot fit even stripped is dropped with an error log, never rejected', async () => {
+    const subscription = fake.subscribe();
+    const before = gw.logs.length;
+    const { res, push } = await pushOne(
+      exampleNotification([browserPusherDevice(APP, subscription)], {
+        event_id: `$${'e'.repeat(4000)}`,
+      }),
+      subscription,
+    );
+    assert.deepEqual([res.status, res.json], [200, { rejected: [] }]);
+    assert.equal(push, undefined);
+    const lines = gw.logs.slice(before);
+    assert.ok(
+      lines.some((l) => l.level === 50 && String(l.msg).includes('does not fit a Web Push message')),
+      JSON.stringify(lines),
+    );
+  });
+
+  it('a default_payload larger than a push message is rejected: no push to it can work', async () => {
+    const subscription = fake.subscribe();
+    const device = browserPusherDevice(APP, subscription, { default_payload: { big: 'b'.repeat(4000) } });
+    const { res, push } = await pushOne(exampleNotification([device], { event_id: eventId() }), subscription);
+    assert.deepEqual([res.status, res.json], [200, { rejected: [device.pushkey] }]);
+    assert.equal(push, undefined);
+  });
+
   it('drops a Megolm ciphertext over 2000 characters and keeps the session data', async () => {
     const device = browserPusherDevice(APP, fake.subscribe());
     const { push } = await pushOne(

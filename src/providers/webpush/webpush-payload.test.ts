@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Notification } from '../../matrix/notification.ts';
-import { buildWebPushPayload, buildWebPushPlaintext } from './webpush-payload.ts';
+import { buildWebPushPayload, buildWebPushPlaintext, defaultPayloadFits } from './webpush-payload.ts';
 
 function notification(extra: Partial<Notification> = {}): Notification {
   return {
@@ -138,8 +138,9 @@ describe('buildWebPushPlaintext: the 3993-byte limit (RFC 8291 §4)', () => {
     assert.ok(bytes(text) > 3900, 'cut no more than needed');
     const json = JSON.parse(text);
     assert.ok(!text.includes('\uFFFD'));
-    // Longest first: the room name goes entirely, then the display name is shortened.
-    assert.equal(json.room_name, '');
+    // Longest first: the room name goes entirely (key and all: Sygnal sends only non-empty fields),
+    // then the display name is shortened.
+    assert.ok(!('room_name' in json), text.slice(0, 80));
     assert.match(json.sender_display_name, /^(😀)+…$/u);
     assert.equal(json.content.body, 'é'.repeat(900));
     assert.equal(json.room_id, '!room:example.org');
@@ -161,7 +162,78 @@ describe('buildWebPushPlaintext: the 3993-byte limit (RFC 8291 §4)', () => {
     assert.equal(json.content.session_id, 's');
   });
 
-  it('returns null when the default_payload alone is too large', () => {
-    assert.equal(buildWebPushPlaintext(notification(), { big: 'b'.repeat(4000) }), null);
+  it('returns null when the default_payload alone is too large, which rejects the pusher', () => {
+    const big = { big: 'b'.repeat(4000) };
+    assert.equal(buildWebPushPlaintext(notification(), big), null);
+    assert.equal(defaultPayloadFits(big), false);
+    assert.equal(defaultPayloadFits({ app: 'x'.repeat(3900) }), true);
+  });
+
+  // Empty event content: the pusher's default_payload.content, whatever it is, is sent untouched.
+  const pusherContents: [string, unknown][] = [
+    ['a string', 'x'],
+    ['a number', 7],
+    ['null', null],
+    ['an object', { hint: 'h'.repeat(1500) }],
+  ];
+  for (const [name, pusherContent] of pusherContents) {
+    it(`empty content and default_payload.content ${name}: kept as the app set it`, () => {
+      // A long room_alias forces the fallbacks; without it, the app's content would be the thing cut.
+      const n = notification({ content: {}, room_alias: `#${'a'.repeat(3800)}:x` });
+      const text = buildWebPushPlaintext(n, { content: pusherContent })!;
+      const json = JSON.parse(text);
+      assert.ok(bytes(text) <= 3993);
+      assert.deepEqual(json.content, pusherContent);
+      assert.equal(json.room_alias, undefined);
+      assert.equal(json.event_id, '$event');
+    });
+  }
+
+  it('an event with long uncuttable fields gives up room_alias, membership, type in turn', () => {
+    const long = (c: string) => c.repeat(2000);
+    const n = notification({
+      room_alias: `#${long('a')}:x`,
+      membership: long('m'),
+      type: long('t'),
+      sender: `@${long('s')}:x`,
+    });
+    const text = buildWebPushPlaintext(n, { app: 'web' })!;
+    const json = JSON.parse(text);
+    assert.ok(bytes(text) <= 3993);
+    assert.equal(json.room_alias, undefined);
+    assert.equal(json.membership, undefined);
+    assert.equal(json.type, undefined);
+    assert.equal(json.sender, `@${long('s')}:x`, 'given up only once type was not enough');
+    assert.equal(json.event_id, '$event');
+    assert.equal(json.room_id, '!room:example.org');
+    assert.equal(json.unread, 2);
+    assert.equal(json.app, 'web');
+  });
+
+  it('keeps the content and gives up a 4000-character room_alias', () => {
+    const text = buildWebPushPlaintext(notification({ room_alias: `#${'a'.repeat(4000)}:x` }), {})!;
+    const json = JSON.parse(text);
+    assert.equal(json.room_alias, undefined);
+    assert.equal(json.content.body, 'hello');
+    assert.equal(json.sender_display_name, 'Major Tom');
+  });
+
+  it('a default_payload value comes back for a field given up', () => {
+    const text = buildWebPushPlaintext(notification({ room_alias: `#${'a'.repeat(4000)}:x` }), {
+      room_alias: '#fallback:x',
+    })!;
+    assert.equal(JSON.parse(text).room_alias, '#fallback:x');
+  });
+
+  it('returns null (the event is dropped) when its identifiers alone cannot fit', () => {
+    assert.equal(buildWebPushPlaintext(notification({ event_id: `$${'e'.repeat(4000)}` }), {}), null);
+  });
+
+  it('never cuts a default_payload value under a cuttable key the event did not set', () => {
+    const n = notification({ room_name: undefined, room_alias: `#${'a'.repeat(1500)}:x` });
+    const text = buildWebPushPlaintext(n, { room_name: 'n'.repeat(2600) })!;
+    const json = JSON.parse(text);
+    assert.equal(json.room_name, 'n'.repeat(2600));
+    assert.equal(json.room_alias, undefined);
   });
 });

@@ -6,6 +6,7 @@
  *   events_only and no event_id ──▶ dropped
  *   malformed subscription ──▶ rejected
  *   endpoint policy refuses ──▶ dropped (+ metric, log)
+ *   default_payload alone too large ──▶ rejected; the event cannot fit ──▶ dropped (+ error log)
  *   plaintext (webpush-payload.ts) ──▶ encrypt ──▶ POST with VAPID ──▶ answer table below
  */
 import { parseRetryAfter } from '../../dispatch/retry.ts';
@@ -31,7 +32,7 @@ import {
   WEBPUSH_REQUIRED_KEYS,
   type WebPushConfig,
 } from './webpush-config.ts';
-import { buildWebPushPlaintext } from './webpush-payload.ts';
+import { buildWebPushPlaintext, defaultPayloadFits } from './webpush-payload.ts';
 
 export const webPushModule: ProviderModule<WebPushConfig> = {
   type: 'webpush',
@@ -101,11 +102,21 @@ class WebPushProvider implements PushProvider {
     if (!target.ok) return target.outcome;
 
     // The dispatcher has already rejected a default_payload that is not an object.
-    const defaultPayload = defaultPayloadOf(device);
-    const plaintext = buildWebPushPlaintext(notification, defaultPayload.ok ? defaultPayload.payload : {});
-    if (plaintext === null) {
-      // Only a default_payload larger than a push message does this: no push to it can ever work.
+    const parsedDefault = defaultPayloadOf(device);
+    const defaultPayload = parsedDefault.ok ? parsedDefault.payload : {};
+    if (!defaultPayloadFits(defaultPayload)) {
+      // No push to this pusher can ever work: the homeserver should delete it.
       return { kind: 'rejected', reason: 'data.default_payload does not fit a Web Push message' };
+    }
+    const plaintext = buildWebPushPlaintext(notification, defaultPayload);
+    if (plaintext === null) {
+      // This event's identifiers (with the default_payload) are too long even with everything
+      // else left out: one event's problem, not the pusher's, and retrying cannot help.
+      ctx.logger.error(
+        { event_id_bytes: Buffer.byteLength(notification.event_id ?? '') },
+        'the event does not fit a Web Push message even without its content and display fields; push dropped',
+      );
+      return { kind: 'dropped', reason: 'the event does not fit a Web Push message' };
     }
 
     const headers: Record<string, string> = {
