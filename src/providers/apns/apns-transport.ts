@@ -157,24 +157,31 @@ export class Http2Pool {
   }
 
   #connect(): void {
-    const { proxy, origin, connectTimeoutMs, logger } = this.#options;
-    if (proxy === undefined) {
-      this.#open(undefined);
+    const { proxy } = this.#options;
+    if (proxy === undefined) this.#open(undefined);
+    else void this.#connectThroughProxy(proxy);
+  }
+
+  /** Opens a session inside an HTTP CONNECT tunnel; the tunnel counts as a connection meanwhile. */
+  async #connectThroughProxy(proxy: string): Promise<void> {
+    const { origin, connectTimeoutMs, logger } = this.#options;
+    this.#tunnelsOpening++;
+    let socket: Socket;
+    try {
+      // Awaited inside the try: openProxyTunnel can also throw before it returns a promise (a
+      // proxy URL whose credentials hold a malformed %-escape), and the counter must come down
+      // either way, or the pool believes a connection is on its way and never opens another.
+      socket = await openProxyTunnel(proxy, origin, connectTimeoutMs);
+    } catch (error) {
+      this.#tunnelsOpening--;
+      logger.warn({ err: error }, 'cannot reach APNs through the proxy');
+      const message = error instanceof Error ? error.message : String(error);
+      this.#connectFailed(new TransportError('connect', `proxy: ${message}`, { cause: error }));
       return;
     }
-    this.#tunnelsOpening++;
-    openProxyTunnel(proxy, origin, connectTimeoutMs).then(
-      (socket) => {
-        this.#tunnelsOpening--;
-        if (this.#closed) socket.destroy();
-        else this.#open(socket);
-      },
-      (error: Error) => {
-        this.#tunnelsOpening--;
-        logger.warn({ err: error }, 'cannot reach APNs through the proxy');
-        this.#connectFailed(new TransportError('connect', `proxy: ${error.message}`, { cause: error }));
-      },
-    );
+    this.#tunnelsOpening--;
+    if (this.#closed) socket.destroy();
+    else this.#open(socket);
   }
 
   /** A connection attempt failed: fail the waiting requests unless another session can take them. */
