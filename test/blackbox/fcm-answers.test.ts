@@ -32,6 +32,13 @@ describe('FCM: the answer table', () => {
       why: '404 UNREGISTERED → rejected',
     },
     {
+      pushkey: 'html404-1',
+      status: 502,
+      rejected: false,
+      attempts: 1,
+      why: "404 without FCM's error body (a proxy, a wrong endpoint) → 502, never rejected",
+    },
+    {
       pushkey: 'badtoken-1',
       status: 200,
       rejected: true,

@@ -123,6 +123,22 @@ describe('FCM: the message sent', () => {
     assert.equal(pushes.length, 0);
   });
 
+  it('rejects a pusher whose default_payload alone can never fit, without calling FCM', async () => {
+    const huge = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`key_${i}`, i]));
+    const { res, pushes } = await push(
+      exampleNotification(
+        [device(FCM_APP, 'ok-hugepayload', { data: { default_payload: huge } }), device(FCM_APP, 'ok-next')],
+        { event_id: '$huge' },
+      ),
+    );
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json, { rejected: ['ok-hugepayload'] });
+    assert.deepEqual(
+      pushes.map((p) => p.pushkey),
+      ['ok-next'],
+    );
+  });
+
   it('keeps large multi-byte fields within 1024 bytes each and the data within 4096 bytes', async () => {
     const { res, pushes } = await push(
       exampleNotification([device(FCM_APP, 'ok-large')], {

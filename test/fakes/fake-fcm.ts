@@ -8,6 +8,7 @@
  * Scripted answers by pushkey prefix (error bodies as FCM sends them, google.rpc.Status with
  * FcmError and BadRequest details, https://firebase.google.com/docs/reference/fcm/rest/v1/ErrorCode):
  *   unregistered…  404 NOT_FOUND, FcmError UNREGISTERED
+ *   html404…       404 with an HTML page, as a front proxy or a wrong `endpoint` answers
  *   badtoken…      400 INVALID_ARGUMENT, BadRequest fieldViolations[message.token]
  *   notvalid…      400 INVALID_ARGUMENT, only the message "…not a valid FCM registration token"
  *   badpayload…    400 INVALID_ARGUMENT about message.android.ttl
@@ -71,6 +72,9 @@ function scripted(pushkey: string, fake: FakeFcm, seen: Set<string>, project: st
         { '@type': FCM, errorCode: 'UNREGISTERED' },
       ]),
     };
+  }
+  if (pushkey.startsWith('html404')) {
+    return { status: 404, body: '<html><body><h1>404 Not Found</h1></body></html>' };
   }
   if (pushkey.startsWith('badtoken')) {
     return {
@@ -180,8 +184,11 @@ export async function startFakeFcm(options: {
     stream.on('end', () => {
       const reply = (status: number, body: unknown, extra: Record<string, string> = {}) => {
         if (stream.destroyed) return;
-        stream.respond({ ':status': status, 'content-type': 'application/json; charset=UTF-8', ...extra });
-        stream.end(JSON.stringify(body));
+        // A string body is an HTML page (not FCM speaking); anything else is FCM's JSON.
+        const html = typeof body === 'string';
+        const type = html ? 'text/html' : 'application/json; charset=UTF-8';
+        stream.respond({ ':status': status, 'content-type': type, ...extra });
+        stream.end(html ? body : JSON.stringify(body));
       };
       const refuse = (status: number, rpcStatus: string, message: string) => {
         fake.refusals.push(`${status} ${message}`);

@@ -2,7 +2,9 @@
  * Without `service_account_file`: Application Default Credentials through google-auth-library
  * (GOOGLE_APPLICATION_CREDENTIALS, gcloud's well-known file, the GCE/GKE metadata server with
  * workload identity). https://cloud.google.com/docs/authentication/application-default-credentials
- * The token is cached and refreshed by TokenCache, like a service account's.
+ * The token is cached and refreshed by TokenCache, like a service account's. google-auth-library
+ * takes no AbortSignal and gcp-metadata's request timeout is 0 (none): TokenCache's timeout is what
+ * bounds a hung metadata server.
  */
 import { GoogleAuth } from 'google-auth-library';
 import { FCM_SCOPE } from './service-account-token.ts';

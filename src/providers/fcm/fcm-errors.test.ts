@@ -19,7 +19,16 @@ describe('classifyFcmResponse', () => {
       body(404, 'NOT_FOUND', 'x', [{ '@type': FCM, errorCode: 'UNREGISTERED' }]),
       'rejected',
     ],
-    ['404 without details', 404, '', 'rejected'],
+    [
+      '404 NOT_FOUND without details',
+      404,
+      body(404, 'NOT_FOUND', 'Requested entity was not found.'),
+      'rejected',
+    ],
+    // Not FCM speaking (a wrong endpoint, a front proxy): never delete pushers on its word.
+    ['404 with an empty body', 404, '', 'permanent'],
+    ['404 with an HTML body', 404, '<html><body>Not Found</body></html>', 'permanent'],
+    ['404 with another JSON body', 404, '{"error":"not found"}', 'permanent'],
     [
       '400 on message.token',
       400,

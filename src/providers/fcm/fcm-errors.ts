@@ -97,7 +97,12 @@ export function classifyFcmResponse(status: number, info: FcmErrorInfo): FcmVerd
   if (status === 401 || status === 403) return { action: 'permanent', reason };
   // 404 UNREGISTERED: the app was uninstalled or the token expired; "stop sending to it".
   // https://firebase.google.com/docs/cloud-messaging/manage-tokens#detect-invalid-token-responses-from-the-fcm-backend
-  if (status === 404 || code === 'UNREGISTERED') return { action: 'rejected', reason: 'UNREGISTERED' };
+  // Only FCM's own error body says so: an HTML 404 from a wrong `endpoint` or a front proxy would
+  // otherwise make homeservers delete every pusher.
+  if (code === 'UNREGISTERED' || (status === 404 && info.status === 'NOT_FOUND')) {
+    return { action: 'rejected', reason: 'UNREGISTERED' };
+  }
+  if (status === 404) return { action: 'permanent', reason: `${reason} without FCM's error body` };
   if (status === 400) {
     // INVALID_ARGUMENT naming message.token: a malformed token that can never work. Herald
     // rejects it (Sygnal answers 502 forever, and the homeserver retries it forever).

@@ -174,8 +174,31 @@ describe('buildFcmMessage: data rules', () => {
     const fits = build(n);
     // A long default_payload value is cut as a last resort rather than losing the push.
     assert.equal(fits.kind, 'message');
+    // 400 keys cannot fit even with every value emptied: no push to this device can ever work.
     const many = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`key_${i}`, i]));
-    assert.equal(build(notification({}, { default_payload: many })).kind, 'too_large');
+    assert.equal(build(notification({}, { default_payload: many })).kind, 'unusable');
+  });
+
+  it('a default_payload that fits alone but not with long identifiers is too_large, not unusable', () => {
+    // ~2600 bytes of keys fit alone; with a 1000-byte event_id and room_id they do not.
+    const keys = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`key_${100 + i}`, '']));
+    const n = notification(
+      { event_id: `$${'e'.repeat(999)}`, room_id: `!${'r'.repeat(990)}:example.com` },
+      { default_payload: keys },
+    );
+    assert.equal(build(n).kind, 'too_large');
+    assert.equal(build(notification({}, { default_payload: keys })).kind, 'message');
+  });
+
+  it('rejects a default_payload value nested too deep to encode, without throwing', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 10_000; i++) deep = { a: deep };
+    const n = notification({}, {});
+    const result = buildFcmMessage(n, { pushkey: 'spqr', data: { default_payload: { deep } } } as never, {
+      fcmOptions: {},
+      sendBadgeCounts: true,
+    });
+    assert.equal(result.kind, 'unusable');
   });
 });
 

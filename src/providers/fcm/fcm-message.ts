@@ -48,11 +48,35 @@ export type FcmBuildResult =
   | { kind: 'message'; body: FcmMessage }
   /** Nothing worth sending: no room_id, no event_id and no counts (Sygnal discards these too). */
   | { kind: 'nothing'; reason: string }
-  /** Even with every cuttable field emptied, `default_payload` alone is over the limit. */
+  /**
+   * No push to this device can ever work: `default_payload` alone is over the limit even with every
+   * cuttable value emptied, or a value cannot be JSON-encoded. The pushkey is rejected, as Web Push does.
+   */
+  | { kind: 'unusable'; reason: string }
+  /** This notification's identifiers and `default_payload` together are over the limit (another may fit). */
   | { kind: 'too_large'; reason: string };
 
-function asDataString(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+/** A `data` value: strings as they are, anything else JSON-encoded; undefined if it cannot be. */
+function asDataString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    // A value nested deeper than the stack allows (RangeError): no push can carry it.
+    return undefined;
+  }
+}
+
+/** `default_payload` as `data` entries, or null when a value cannot be encoded. */
+function payloadData(defaultPayload: JsonObject): Record<string, string> | null {
+  const data: Record<string, string> = {};
+  for (const [key, value] of Object.entries(defaultPayload)) {
+    if (value === undefined) continue;
+    const text = asDataString(value);
+    if (text === undefined) return null;
+    data[key] = text;
+  }
+  return data;
 }
 
 /** The `data` map in Sygnal's order, before the size limit; null when there is nothing to send. */
@@ -63,7 +87,8 @@ export function buildFcmData(
 ): Record<string, string> | null {
   const data: Record<string, string> = {};
   for (const [key, value] of Object.entries(defaultPayload)) {
-    if (value !== undefined) data[key] = asDataString(value);
+    const text = value === undefined ? undefined : asDataString(value);
+    if (text !== undefined) data[key] = text;
   }
   for (const field of NOTIFICATION_FIELDS) {
     const value = notification[field];
@@ -127,6 +152,10 @@ export function buildFcmMessage(
 ): FcmBuildResult {
   // The dispatcher already rejects a default_payload that is present but not an object.
   const defaultPayload = isObject(device.data.default_payload) ? device.data.default_payload : {};
+  const payloadOnly = payloadData(defaultPayload);
+  if (payloadOnly === null) {
+    return { kind: 'unusable', reason: 'data.default_payload has a value that cannot be JSON-encoded' };
+  }
   const data = buildFcmData(notification, defaultPayload, options.sendBadgeCounts);
   if (data === null) {
     return {
@@ -136,7 +165,18 @@ export function buildFcmMessage(
   }
   const fitted = fitFcmData(data);
   if (fitted === null) {
-    return { kind: 'too_large', reason: `default_payload alone exceeds ${FCM_MAX_DATA_BYTES} bytes` };
+    // Only a default_payload that cannot fit on its own makes every push fail (Web Push rejects the
+    // same case); otherwise it is this notification's identifiers that tip it over the limit.
+    if (fitJson(payloadOnly, FCM_MAX_DATA_BYTES, anythingButIdentifiers) === null) {
+      return {
+        kind: 'unusable',
+        reason: `data.default_payload alone exceeds FCM's ${FCM_MAX_DATA_BYTES}-byte data limit`,
+      };
+    }
+    return {
+      kind: 'too_large',
+      reason: `the notification's identifiers with default_payload exceed ${FCM_MAX_DATA_BYTES} bytes`,
+    };
   }
   const base = structuredClone(options.fcmOptions);
   return {

@@ -41,9 +41,11 @@ export const fcmModule: ProviderModule<FcmConfig> = {
     if (!resolved.serviceAccount) {
       deps.logger.info('no service_account_file: using Application Default Credentials');
     }
-    const tokens = new TokenCache(mint, deps.clock, (result) =>
-      deps.metrics.tokenRefreshes.inc({ app: appId, provider: 'gcm', result }),
-    );
+    const tokens = new TokenCache(mint, deps.clock, (result, error) => {
+      deps.metrics.tokenRefreshes.inc({ app: appId, provider: 'gcm', result });
+      // Pushes keep the current token while it lasts, so a failed refresh may be visible only here.
+      if (error) deps.logger.warn({ err: error.message }, 'FCM OAuth2 token refresh failed');
+    });
     const transport = new Http2Transport({
       origin: resolved.origin,
       maxSessions: config.max_connections,
@@ -94,6 +96,8 @@ class FcmProvider implements PushProvider {
       sendBadgeCounts: this.#parts.sendBadgeCounts,
     });
     if (built.kind === 'nothing') return { kind: 'dropped', reason: built.reason };
+    // It can never work (e.g. default_payload alone is over FCM's limit): the homeserver deletes the pusher.
+    if (built.kind === 'unusable') return { kind: 'rejected', reason: built.reason };
     if (built.kind === 'too_large') throw new PermanentDeliveryError(built.reason);
 
     const accessToken = await tokens.get(ctx.signal);
@@ -131,7 +135,7 @@ class FcmProvider implements PushProvider {
       case 'rejected':
         return { kind: 'rejected', reason: `FCM: ${verdict.reason}` };
       case 'temporary': {
-        const retryAfterMs = parseRetryAfter(response.headers['retry-after'], Date.now());
+        const retryAfterMs = parseRetryAfter(response.headers['retry-after'], deps.clock.now());
         throw new TemporaryDeliveryError(`FCM answered ${response.status} ${verdict.reason}`, {
           retryAfterMs,
         });

@@ -94,7 +94,7 @@ export async function signAssertion(account: ServiceAccount, now: number): Promi
 
 /** A TokenMinter posting the assertion to the account's token_uri (RFC 6749 §5.1 answer). */
 export function serviceAccountMinter(account: ServiceAccount, dispatcher?: Dispatcher): TokenMinter {
-  return async (now: number): Promise<AccessToken> => {
+  return async (now: number, signal: AbortSignal): Promise<AccessToken> => {
     const assertion = await signAssertion(account, now);
     const response = await request(account.tokenUri, {
       method: 'POST',
@@ -103,7 +103,7 @@ export function serviceAccountMinter(account: ServiceAccount, dispatcher?: Dispa
         grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
         assertion,
       }).toString(),
-      signal: AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS)]),
       ...(dispatcher ? { dispatcher } : {}),
     });
     const text = await response.body.text();
