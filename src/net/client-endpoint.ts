@@ -5,6 +5,7 @@
  * allowed later, so the push is dropped, counted and logged, never rejected (an operator's policy
  * must not delete users' pushers). Network failures are temporary.
  */
+import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { DeliveryOutcome, DispatchContext } from '../providers/provider.ts';
 import { TemporaryDeliveryError } from '../providers/provider.ts';
@@ -20,6 +21,18 @@ export interface EndpointTarget {
   url: URL;
   /** Matched `allowed_endpoints`: contacted as written, private addresses included. */
   trusted: boolean;
+}
+
+/**
+ * Sygnal sends Web Push through its `proxy`; Herald cannot, because the proxy would resolve the
+ * client's endpoint itself and the address check would be skipped. Say so at start.
+ */
+export function warnProxyNotUsed(deps: { proxy: string | undefined; logger: Logger }, type: string): void {
+  if (deps.proxy === undefined) return;
+  deps.logger.warn(
+    `proxy is not used for ${type}: endpoints are contacted directly, because the endpoint policy ` +
+      'must check the addresses Herald itself connects to',
+  );
 }
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; outcome: DeliveryOutcome };

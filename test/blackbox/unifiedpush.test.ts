@@ -116,3 +116,18 @@ describe('UnifiedPush', () => {
     assert.equal(res.status, 502);
   });
 });
+
+describe('UnifiedPush and the top-level proxy', () => {
+  it('warns at start that the proxy is not used for client-chosen endpoints', async () => {
+    const withProxy = await startGateway({
+      proxy: 'http://proxy.internal:3128',
+      apps: { '*': { type: 'unifiedpush' } },
+    });
+    await withProxy.close();
+    assert.ok(
+      withProxy.logs.some(
+        (l) => l.level === 40 && String(l.msg).startsWith('proxy is not used for unifiedpush'),
+      ),
+    );
+  });
+});

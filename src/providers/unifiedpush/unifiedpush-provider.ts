@@ -6,7 +6,7 @@
 import type { Clock } from '../../clock.ts';
 import { parseRetryAfter } from '../../dispatch/retry.ts';
 import type { Device, Notification } from '../../matrix/notification.ts';
-import { ClientEndpointClient } from '../../net/client-endpoint.ts';
+import { ClientEndpointClient, warnProxyNotUsed } from '../../net/client-endpoint.ts';
 import { ALLOWED_ENDPOINTS_PROPERTY } from '../../net/endpoint-policy.ts';
 import type {
   CommonAppConfig,
@@ -36,6 +36,7 @@ export const unifiedPushModule: ProviderModule<UnifiedPushConfig> = {
     },
   },
   async create(appId, config, deps) {
+    warnProxyNotUsed(deps, 'unifiedpush');
     return new UnifiedPushProvider(appId, config, deps);
   },
 };

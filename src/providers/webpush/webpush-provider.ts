@@ -11,7 +11,7 @@
  */
 import { parseRetryAfter } from '../../dispatch/retry.ts';
 import { type Device, defaultPayloadOf, type Notification } from '../../matrix/notification.ts';
-import { ClientEndpointClient } from '../../net/client-endpoint.ts';
+import { ClientEndpointClient, warnProxyNotUsed } from '../../net/client-endpoint.ts';
 import type { OutboundResponse } from '../../net/outbound-http.ts';
 import type {
   DeliveryOutcome,
@@ -39,6 +39,7 @@ export const webPushModule: ProviderModule<WebPushConfig> = {
   configProperties: WEBPUSH_CONFIG_PROPERTIES,
   requiredKeys: WEBPUSH_REQUIRED_KEYS,
   async create(appId, config, deps) {
+    warnProxyNotUsed(deps, 'webpush');
     const keys = loadVapidKeys(appId, config.vapid_private_key);
     const subject = vapidSubject(appId, config.vapid_contact_email);
     if (config.endpoint !== undefined) {
