@@ -43,6 +43,18 @@ export interface DispatcherOptions {
   random?: () => number;
 }
 
+/** One device of one request, on its way through the dispatcher. */
+interface DeviceJob {
+  readonly app: RoutedApp;
+  readonly notification: Notification;
+  readonly device: Device;
+  /** Epoch milliseconds when the request's budget ends. */
+  readonly deadline: number;
+  /** Aborts when the budget ends. */
+  readonly budget: AbortSignal;
+  readonly logger: Logger;
+}
+
 interface RoutedApp {
   key: string;
   provider: PushProvider;
@@ -96,81 +108,67 @@ export class Dispatcher {
       this.#count('-', '-', 'rejected');
       return 'rejected';
     }
-    const app = route.value;
-    const result = await this.#deliverOnce(app, notification, device, deadline, budget, logger);
-    this.#count(app.key, app.provider.kind, result);
+    const job: DeviceJob = { app: route.value, notification, device, deadline, budget, logger };
+    const { result, duplicate } = await this.#deliverOnce(job);
+    this.#count(job.app.key, job.app.provider.kind, duplicate ? 'duplicate' : result);
     return result;
   }
 
   /** Duplicate suppression and dead-pushkey memory around the actual push. */
-  async #deliverOnce(
-    app: RoutedApp,
-    notification: Notification,
-    device: Device,
-    deadline: number,
-    budget: AbortSignal,
-    logger: Logger,
-  ): Promise<DeviceResult> {
+  async #deliverOnce(job: DeviceJob): Promise<{ result: DeviceResult; duplicate: boolean }> {
     const { store, clock } = this.#options;
+    const { app, notification, device, budget, logger } = job;
     const deadKey = `dead:${hashKey(app.key, device.pushkey)}`;
     const rejectedAt = await store.rejectedAt(deadKey);
     if (rejectedAt !== null) {
       // A pusher re-registered after the provider declared the token dead deserves a new try.
       if (device.pushkey_ts * 1000 <= rejectedAt) {
         logger.info('rejecting device: its pushkey was declared dead earlier');
-        return 'rejected';
+        return { result: 'rejected', duplicate: false };
       }
       await store.forgetRejected(deadKey);
     }
 
     if (!defaultPayloadOf(device).ok) {
       logger.info('rejecting device: data.default_payload is not an object');
-      return 'rejected';
+      return { result: 'rejected', duplicate: false };
     }
 
     // Badge-only updates (no event_id) are idempotent and never deduplicated.
-    if (notification.event_id === undefined)
-      return this.#send(app, notification, device, deadline, budget, logger);
+    if (notification.event_id === undefined) return { result: await this.#send(job), duplicate: false };
 
     const pushKey = `push:${hashKey(notification.event_id, app.key, device.pushkey)}`;
     while (true) {
-      const claim = await store.claim(pushKey, Math.max(1, deadline - clock.now()));
+      const claim = await store.claim(pushKey, Math.max(1, job.deadline - clock.now()));
       if (claim.kind === 'settled') {
         logger.info({ outcome: claim.outcome }, 'duplicate push suppressed');
-        this.#count(app.key, app.provider.kind, 'duplicate');
-        return claim.outcome;
+        return { result: claim.outcome, duplicate: true };
       }
       if (claim.kind === 'pending') {
         const outcome = await Promise.race([claim.outcome, abortedAsNull(budget)]);
         if (outcome !== null) {
           logger.info({ outcome }, 'duplicate push suppressed: waited for the request that was sending it');
-          this.#count(app.key, app.provider.kind, 'duplicate');
-          return outcome;
+          return { result: outcome, duplicate: true };
         }
-        if (budget.aborted) return 'temporary';
+        if (budget.aborted) return { result: 'temporary', duplicate: false };
         continue; // the first sender gave up: try it ourselves
       }
-      const result = await this.#send(app, notification, device, deadline, budget, logger);
+      const result = await this.#send(job);
       if (isSettled(result)) {
         await store.settle(pushKey, result, this.#options.dedupWindowMs);
-        if (result === 'rejected')
+        if (result === 'rejected') {
           await store.rememberRejected(deadKey, clock.now(), this.#options.rejectedWindowMs);
+        }
       } else {
         await store.release(pushKey);
       }
-      return result;
+      return { result, duplicate: false };
     }
   }
 
   /** The inflight limit and the retry loop around provider.send. */
-  async #send(
-    app: RoutedApp,
-    notification: Notification,
-    device: Device,
-    deadline: number,
-    budget: AbortSignal,
-    logger: Logger,
-  ): Promise<DeviceResult> {
+  async #send(job: DeviceJob): Promise<DeviceResult> {
+    const { app, logger } = job;
     if (app.inflight >= app.inflightLimit) {
       logger.warn({ limit: app.inflightLimit }, 'inflight_request_limit reached; answering 503');
       return 'overloaded';
@@ -178,21 +176,15 @@ export class Dispatcher {
     app.inflight++;
     this.#options.metrics.inflight.inc({ app: app.key });
     try {
-      return await this.#sendWithRetries(app, notification, device, deadline, budget, logger);
+      return await this.#sendWithRetries(job);
     } finally {
       app.inflight--;
       this.#options.metrics.inflight.dec({ app: app.key });
     }
   }
 
-  async #sendWithRetries(
-    app: RoutedApp,
-    notification: Notification,
-    device: Device,
-    deadline: number,
-    budget: AbortSignal,
-    logger: Logger,
-  ): Promise<DeviceResult> {
+  async #sendWithRetries(job: DeviceJob): Promise<DeviceResult> {
+    const { app, notification, device, deadline, budget, logger } = job;
     const { clock, retry, metrics } = this.#options;
     const pushId = randomUUID();
     for (let attempt = 1; ; attempt++) {

@@ -28,6 +28,14 @@ beforeEach(() => {
   fake.calls.length = 0;
 });
 
+async function deliveries(): Promise<{ delivered: number; duplicate: number }> {
+  const metric = await gw.app.metrics.deliveries.get();
+  const count = (outcome: string) =>
+    metric.values.find((v) => v.labels.app === 'com.example.fake' && v.labels.outcome === outcome)?.value ??
+    0;
+  return { delivered: count('delivered'), duplicate: count('duplicate') };
+}
+
 describe('duplicate suppression', () => {
   it('pushes the same event to the same device once, and answers the repeat the same way', async () => {
     const body = exampleNotification(
@@ -42,6 +50,18 @@ describe('duplicate suppression', () => {
     assert.deepEqual([second.status, second.json], [200, { rejected: ['reject-dup'] }]);
     assert.equal(fake.calls.filter((c) => c.pushkey === 'accept-dup').length, 1);
     assert.equal(fake.calls.filter((c) => c.pushkey === 'reject-dup').length, 1);
+  });
+
+  it('counts a suppressed duplicate as a duplicate, not as a second delivery', async () => {
+    const before = await deliveries();
+    const body = exampleNotification([device('com.example.fake', 'accept-count')], {
+      event_id: '$dup-count',
+    });
+    await gw.notify(body);
+    await gw.notify(body);
+    const after = await deliveries();
+    assert.equal(after.delivered - before.delivered, 1);
+    assert.equal(after.duplicate - before.duplicate, 1);
   });
 
   it('still pushes the same event to another device, and another event to the same device', async () => {
