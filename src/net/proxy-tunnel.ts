@@ -43,7 +43,10 @@ export function openProxyTunnel(proxyUrl: string, origin: string, timeoutMs: num
   });
 }
 
-/** The tunnel, then TLS with ALPN h2 to `origin` inside it. */
+/**
+ * The tunnel, then TLS with ALPN h2 to `origin` inside it. The handshake has its own `timeoutMs`:
+ * a proxy that answers 200 but whose far side never speaks would otherwise leave it pending forever.
+ */
 export async function openTlsThroughProxy(
   proxyUrl: string,
   origin: string,
@@ -62,7 +65,17 @@ export async function openTlsThroughProxy(
       ...(servername ? { servername } : {}),
       ...tlsOptions,
     });
-    secure.once('secureConnect', () => resolve(secure));
-    secure.once('error', reject);
+    const timer = setTimeout(() => {
+      secure.destroy(new Error(`TLS handshake through the proxy timed out after ${timeoutMs} ms`));
+      socket.destroy();
+    }, timeoutMs);
+    secure.once('secureConnect', () => {
+      clearTimeout(timer);
+      resolve(secure);
+    });
+    secure.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 }

@@ -52,9 +52,20 @@ describe('FCM: access tokens', () => {
     await push();
     assert.equal(w.oauth.requests, 1);
     clock.advance(7 * 60_000); // 3 minutes left: inside the refresh margin
-    await push();
-    await push();
+    const oldToken = w.fcm.received.at(-1)!.authorization;
+    // The token is still valid: the push goes at once with it, while one refresh runs in the background.
+    await Promise.all([push(), push()]);
+    assert.deepEqual(
+      w.fcm.received.slice(-2).map((p) => p.authorization),
+      [oldToken, oldToken],
+    );
+    // Once the background refresh lands, pushes carry the new token.
+    for (let i = 0; i < 100 && w.fcm.received.at(-1)!.authorization === oldToken; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await push();
+    }
     assert.equal(w.oauth.requests, 2);
+    assert.notEqual(w.fcm.received.at(-1)!.authorization, oldToken);
     const tokens = new Set(w.fcm.received.map((p) => p.authorization));
     assert.equal(tokens.size, 2);
     assert.deepEqual(w.oauth.refusals, []);

@@ -10,6 +10,10 @@ export interface FakeProxy {
   url: string;
   /** host:port of every CONNECT, in order. */
   tunnels: string[];
+  /** Tunnels to these host:port targets answer 200 and then relay nothing (the far side never speaks). */
+  blackhole: Set<string>;
+  /** Wait this long before answering a CONNECT (a slow proxy). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -19,9 +23,23 @@ export async function startFakeProxy(): Promise<FakeProxy> {
     res.writeHead(405);
     res.end('CONNECT only');
   });
-  const fake: FakeProxy = { url: '', tunnels: [], close: async () => {} };
-  server.on('connect', (req, client: Socket, head: Buffer) => {
+  const fake: FakeProxy = {
+    url: '',
+    tunnels: [],
+    blackhole: new Set(),
+    delayMs: 0,
+    close: async () => {},
+  };
+  server.on('connect', async (req, client: Socket, head: Buffer) => {
     fake.tunnels.push(String(req.url));
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => client.destroy());
+    if (fake.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.delayMs));
+    if (fake.blackhole.has(String(req.url))) {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      return;
+    }
     const [host, port] = String(req.url).split(':');
     const upstream = connect(Number(port), host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');

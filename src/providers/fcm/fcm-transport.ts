@@ -62,7 +62,9 @@ export class Http2Transport {
   }): Promise<Http2Response> {
     if (this.#closed) throw new Error('transport closed');
     init.signal?.throwIfAborted();
-    const pooled = this.#options.proxy ? await this.#pickThroughProxy() : this.#pick();
+    const pooled = this.#options.proxy
+      ? await untilAborted(this.#pickThroughProxy(), init.signal)
+      : this.#pick();
     pooled.active++;
     try {
       return await this.#send(pooled.session, init);
@@ -75,17 +77,21 @@ export class Http2Transport {
     return this.#pickExisting() ?? this.#open();
   }
 
-  /** The least busy session with a free stream; else, at the cap, the least busy one (streams queue). */
+  /**
+   * The least busy session with a free stream; else, at the cap, the least busy one (streams queue).
+   * A session closing (idle close, error) stays listed until its 'close' event: never pick it, and
+   * do not count it against the cap.
+   */
   #pickExisting(): PooledSession | undefined {
+    const live = this.#sessions.filter(({ session }) => !session.closed && !session.destroyed);
     let best: PooledSession | undefined;
-    for (const pooled of this.#sessions) {
-      if (pooled.session.closed || pooled.session.destroyed) continue;
+    for (const pooled of live) {
       const limit = pooled.session.remoteSettings?.maxConcurrentStreams ?? DEFAULT_STREAMS;
       if (pooled.active < limit && (best === undefined || pooled.active < best.active)) best = pooled;
     }
     if (best !== undefined) return best;
-    if (this.#sessions.length < this.#options.maxSessions) return undefined;
-    return this.#sessions.reduce((a, b) => (b.active < a.active ? b : a));
+    if (live.length < this.#options.maxSessions) return undefined;
+    return live.reduce((a, b) => (b.active < a.active ? b : a));
   }
 
   /** A proxy tunnel being opened: callers arriving meanwhile share it rather than open more. */
@@ -94,15 +100,27 @@ export class Http2Transport {
   async #pickThroughProxy(): Promise<PooledSession> {
     const existing = this.#pickExisting();
     if (existing !== undefined) return existing;
-    this.#opening ??= openTlsThroughProxy(
-      this.#options.proxy!,
-      this.#options.origin,
-      this.#options.connectTimeoutMs,
-    )
-      .then((socket) => this.#open((origin) => http2.connect(origin, { createConnection: () => socket })))
-      .finally(() => {
-        this.#opening = undefined;
-      });
+    if (this.#opening === undefined) {
+      const opening = openTlsThroughProxy(
+        this.#options.proxy!,
+        this.#options.origin,
+        this.#options.connectTimeoutMs,
+      )
+        .then((socket) => {
+          // close() ran while the tunnel opened: nobody will close a session added now.
+          if (this.#closed) {
+            socket.destroy();
+            throw new Error('transport closed');
+          }
+          return this.#open((origin) => http2.connect(origin, { createConnection: () => socket }));
+        })
+        .finally(() => {
+          this.#opening = undefined;
+        });
+      // Every caller may have stopped waiting (request budget): the failure must not go unhandled.
+      opening.catch(() => {});
+      this.#opening = opening;
+    }
     return this.#opening;
   }
 
@@ -191,4 +209,15 @@ export class Http2Transport {
       ),
     );
   }
+}
+
+/** `work`, or a rejection as soon as `signal` aborts (a shared tunnel opening carries on for others). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error('request budget ran out while connecting through the proxy'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
