@@ -1,7 +1,7 @@
 /** FCM: what the homeserver gets back for each FCM answer (REFERENCE §5 answer table). */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FCM_APP, type FcmWorld, startFcmWorld } from '../fakes/fake-fcm-setup.ts';
+import { FCM_APP, type FcmWorld, offsetClock, startFcmWorld } from '../fakes/fake-fcm-setup.ts';
 import { device, exampleNotification } from '../helpers/fixtures.ts';
 
 describe('FCM: the answer table', () => {
@@ -144,5 +144,25 @@ describe('FCM: the answer table', () => {
     assert.equal(refreshes?.value, 1);
     // No metric label carries a pushkey.
     assert.ok(!JSON.stringify(metrics).includes('unregistered-1'));
+  });
+});
+
+describe('FCM: Retry-After as an HTTP date', () => {
+  it('is measured on the gateway clock', async () => {
+    const clock = offsetClock();
+    clock.advance(3_600_000); // the gateway's clock runs an hour ahead of the host's
+    const world = await startFcmWorld({ clock });
+    try {
+      // "Now" on the gateway clock: no wait. Measured on the host clock it would be an hour away,
+      // past the budget, and the push would fail without a retry.
+      world.fcm.retryAfter = new Date(clock.now()).toUTCString();
+      const res = await world.gw.notify(
+        exampleNotification([device(FCM_APP, 'quota-date')], { event_id: '$qd' }),
+      );
+      assert.equal(res.status, 502);
+      assert.equal(world.fcm.received.filter((p) => p.pushkey === 'quota-date').length, 3);
+    } finally {
+      await world.close();
+    }
   });
 });
