@@ -29,6 +29,13 @@ async function main(): Promise<void> {
   }
   const { config, warnings } = loaded;
   const logger = createLogger({ level: config.log.level });
+  // A bug that escapes every handler: say so in the same JSON log, then let the supervisor restart us.
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.on(event, (error: unknown) => {
+      logger.fatal({ err: error, event }, 'unexpected error; exiting');
+      process.exit(70);
+    });
+  }
   for (const warning of warnings) logger.warn(warning);
 
   let app: Awaited<ReturnType<typeof buildApp>>;
