@@ -45,6 +45,8 @@ export function createHttpServer(options: {
         url: request.url,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
+        // The client's address; behind a reverse proxy, X-Forwarded-For's when log.access.x_forwarded_for.
+        remote: request.ip,
       },
       'request done',
     );

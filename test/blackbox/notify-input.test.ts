@@ -328,6 +328,12 @@ describe('homeserver quirks are accepted', () => {
 });
 
 describe('logs', () => {
+  it('record the client address of each request', async () => {
+    await gw.request('/health');
+    const line = gw.logs.findLast((l) => l.msg === 'request done' && l.url === '/health');
+    assert.equal(line?.remote, '127.0.0.1');
+  });
+
   it('carry a request_id and never a whole pushkey', async () => {
     const secret = 'accept-SECRET-PUSHKEY-0123456789';
     await gw.notify(exampleNotification([device('com.example.fake', secret)], { event_id: '$logs' }));
@@ -340,5 +346,15 @@ describe('logs', () => {
       (l) => l.request_id === notifyLine.request_id && l.pushkey_tag !== undefined,
     );
     assert.ok(deviceLines.length > 0, 'device lines carry the same request_id and a pushkey tag');
+  });
+});
+
+describe('behind a reverse proxy', () => {
+  it('logs the X-Forwarded-For address when log.access.x_forwarded_for is set (Sygnal key)', async () => {
+    const proxied = await startGateway('log: { access: { x_forwarded_for: true } }\napps: {}');
+    await proxied.request('/health', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    await proxied.close();
+    const line = proxied.logs.find((l) => l.msg === 'request done');
+    assert.equal(line?.remote, '203.0.113.9');
   });
 });
