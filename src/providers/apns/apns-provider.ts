@@ -1,14 +1,15 @@
 /**
  * `type: apns`: Apple Push Notification service over HTTP/2 (REFERENCE §4). The policy lives here:
  * which payload, which headers, what Apple's answer means. Payload building (apns-payload.ts),
- * truncation (apns-truncate.ts), credentials (apns-auth.ts) and the connection pool
- * (apns-transport.ts) are separate files.
+ * truncation (apns-truncate.ts), credentials (apns-auth.ts) and the HTTP/2 connection pool shared
+ * with FCM (src/net/http2-pool.ts) are separate files.
  *
  * Apple: https://developer.apple.com/documentation/usernotifications/sending-notification-requests-to-apns
  */
 import { parseRetryAfter } from '../../dispatch/retry.ts';
 import { type Device, defaultPayloadOf, isObject, type Notification } from '../../matrix/notification.ts';
 import type { Metrics } from '../../metrics/metrics.ts';
+import { type Http2Answer, Http2Pool, TransportError } from '../../net/http2-pool.ts';
 import type {
   DeliveryOutcome,
   DispatchContext,
@@ -22,7 +23,6 @@ import { type ApnsAuth, loadApnsAuth } from './apns-auth.ts';
 import { APNS_CONFIG_PROPERTIES, type ApnsConfig, apnsBaseUrl } from './apns-config.ts';
 import { deviceTokenPath } from './apns-device-token.ts';
 import { buildApnsPayload, MAX_SOUND_BYTES, soundName } from './apns-payload.ts';
-import { type Http2Answer, Http2Pool, TransportError } from './apns-transport.ts';
 import { truncateApnsPayload } from './apns-truncate.ts';
 
 export const apnsModule: ProviderModule<ApnsConfig> = {
@@ -60,6 +60,7 @@ class ApnsProvider implements PushProvider {
     this.#pathPrefix = base.pathname.replace(/\/+$/, '');
     this.#pool = new Http2Pool({
       origin: base.origin,
+      service: 'APNs',
       clientCert: auth.mode === 'cert' ? { cert: auth.cert, key: auth.key } : undefined,
       proxy: deps.proxy,
       maxSessions: config.max_connections,
