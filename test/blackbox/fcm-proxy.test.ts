@@ -1,7 +1,7 @@
 /** FCM behind Sygnal's top-level `proxy`: token requests and pushes both go through CONNECT tunnels. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Http2Transport } from '../../src/providers/fcm/fcm-transport.ts';
+import { Http2Pool as Http2Transport } from '../../src/net/http2-pool.ts';
 import { type FakeFcm, startFakeFcm } from '../fakes/fake-fcm.ts';
 import { type FakeProxy, startFakeProxy } from '../fakes/fake-fcm-proxy.ts';
 import { FCM_APP, type FcmWorld, PROJECT_ID, startFcmWorld } from '../fakes/fake-fcm-setup.ts';

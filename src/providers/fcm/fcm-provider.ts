@@ -13,6 +13,7 @@
 import { ProxyAgent } from 'undici';
 import { parseRetryAfter } from '../../dispatch/retry.ts';
 import type { Device, Notification } from '../../matrix/notification.ts';
+import { type Http2Answer, Http2Pool } from '../../net/http2-pool.ts';
 import type {
   DeliveryOutcome,
   DispatchContext,
@@ -25,7 +26,6 @@ import { adcMinter } from './adc-token.ts';
 import { FCM_CONFIG_PROPERTIES, type FcmConfig, resolveFcmConfig } from './fcm-config.ts';
 import { classifyFcmResponse, parseFcmError, reasonLabel } from './fcm-errors.ts';
 import { buildFcmMessage } from './fcm-message.ts';
-import { Http2Transport } from './fcm-transport.ts';
 import { serviceAccountMinter } from './service-account-token.ts';
 import { TokenCache } from './token-cache.ts';
 
@@ -46,12 +46,16 @@ export const fcmModule: ProviderModule<FcmConfig> = {
       // Pushes keep the current token while it lasts, so a failed refresh may be visible only here.
       if (error) deps.logger.warn({ err: error.message }, 'FCM OAuth2 token refresh failed');
     });
-    const transport = new Http2Transport({
+    const transport = new Http2Pool({
       origin: resolved.origin,
+      service: 'FCM',
       maxSessions: config.max_connections,
       connectTimeoutMs: config.connect_timeout_ms,
       responseTimeoutMs: config.response_timeout_ms,
+      // No PING: an unused session is closed after a minute instead of being kept alive.
+      idleTimeoutMs: 60_000,
       proxy: deps.proxy,
+      logger: deps.logger,
     });
     return new FcmProvider({
       appId,
@@ -72,7 +76,7 @@ interface FcmProviderParts {
   appId: string;
   deps: ProviderDeps;
   tokens: TokenCache;
-  transport: Http2Transport;
+  transport: Http2Pool;
   path: string;
   fcmOptions: FcmConfig['fcm_options'];
   sendBadgeCounts: boolean;
@@ -103,7 +107,7 @@ class FcmProvider implements PushProvider {
     const accessToken = await tokens.get(ctx.signal);
     const labels = { app: this.appId, provider: this.kind };
     const started = performance.now();
-    let response: Awaited<ReturnType<Http2Transport['request']>>;
+    let response: Http2Answer;
     try {
       response = await transport.request({
         path,
