@@ -1,7 +1,7 @@
 /** FCM behind Sygnal's top-level `proxy`: token requests and pushes both go through CONNECT tunnels. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Http2Pool as Http2Transport } from '../../src/net/http2-pool.ts';
+import { Http2Pool } from '../../src/net/http2-pool.ts';
 import { type FakeFcm, startFakeFcm } from '../fakes/fake-fcm.ts';
 import { type FakeProxy, startFakeProxy } from '../fakes/fake-fcm-proxy.ts';
 import { FCM_APP, type FcmWorld, PROJECT_ID, startFcmWorld } from '../fakes/fake-fcm-setup.ts';
@@ -89,7 +89,7 @@ describe('FCM transport through a proxy', () => {
     await proxy.close();
   });
 
-  const request = (transport: Http2Transport, signal?: AbortSignal) =>
+  const request = (transport: Http2Pool, signal?: AbortSignal) =>
     transport.request({
       path: `/v1/projects/${PROJECT_ID}/messages:send`,
       headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
@@ -102,7 +102,7 @@ describe('FCM transport through a proxy', () => {
   }, async () => {
     const target = new URL(fcm.url).host;
     proxy.blackhole.add(target);
-    const transport = new Http2Transport({
+    const transport = new Http2Pool({
       origin: fcm.url,
       maxSessions: 1,
       connectTimeoutMs: 60_000,
@@ -119,7 +119,7 @@ describe('FCM transport through a proxy', () => {
 
   it('a tunnel that finishes opening after close() is destroyed, not used', async () => {
     proxy.delayMs = 200;
-    const transport = new Http2Transport({
+    const transport = new Http2Pool({
       origin: fcm.url,
       maxSessions: 1,
       connectTimeoutMs: 5000,
