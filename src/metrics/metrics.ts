@@ -27,7 +27,7 @@ export function createMetrics(registry: Registry = new Registry()) {
       name: `${PREFIX}deliveries_total`,
       help:
         'Devices handled, by app, provider type and outcome ' +
-        '(delivered, rejected, dropped, duplicate, temporary_failure, permanent_failure, overloaded).',
+        '(delivered, rejected, dropped, duplicate, temporary, permanent, overloaded, bug).',
       labelNames: ['app', 'provider', 'outcome'] as const,
       registers,
     }),
