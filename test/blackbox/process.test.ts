@@ -152,45 +152,32 @@ dispatch: { shutdown_grace_ms: 5000 }
     assert.equal((await gateway.exit).code, 0);
   });
 
-  it('on SIGTERM lets an in-flight request finish, refuses new ones, then exits 0', async () => {
-    const slow = await startSlowEndpoint(400);
-    const gateway = await start(['--config', writeConfig('drain.yaml', yaml)]);
-    const inflight = fetch(`http://127.0.0.1:${gateway.port}/_matrix/push/v1/notify`, {
-      method: 'POST',
-      body: JSON.stringify(exampleNotification([device('im.app', `${slow.url}/drain`)])),
+  const drainCases = [
+    {
+      name: 'on SIGTERM lets an in-flight request finish, refuses new ones, then exits 0',
+      host: '127.0.0.1',
+    },
+    { name: 'on SIGTERM lets an in-flight request on another bind address finish too', host: '[::1]' },
+  ];
+  for (const { name, host } of drainCases) {
+    it(name, async () => {
+      const slow = await startSlowEndpoint(400);
+      const both = yaml.replace("bind_addresses: ['127.0.0.1']", "bind_addresses: ['127.0.0.1', '::1']");
+      const gateway = await start(['--config', writeConfig(`drain-${host}.yaml`, both)]);
+      const inflight = fetch(`http://${host}:${gateway.port}/_matrix/push/v1/notify`, {
+        method: 'POST',
+        body: JSON.stringify(exampleNotification([device('im.app', `${slow.url}/drain`)])),
+      });
+      await slow.started;
+      gateway.child.kill('SIGTERM');
+      const res = await inflight;
+      assert.equal(res.status, 200, 'the in-flight request completed');
+      assert.equal(slow.completed(), 1);
+      assert.equal((await gateway.exit).code, 0);
+      await assert.rejects(fetch(`http://127.0.0.1:${gateway.port}/health`), 'no longer accepting');
+      await slow.close();
     });
-    await slow.started;
-    gateway.child.kill('SIGTERM');
-    const res = await inflight;
-    assert.equal(res.status, 200, 'the in-flight request completed');
-    assert.equal(slow.completed(), 1);
-    assert.equal((await gateway.exit).code, 0);
-    await assert.rejects(fetch(`http://127.0.0.1:${gateway.port}/health`), 'no longer accepting');
-    await slow.close();
-  });
-
-  it('on SIGTERM lets an in-flight request on another bind address finish too', async () => {
-    const slow = await startSlowEndpoint(400);
-    const gateway = await start([
-      '--config',
-      writeConfig(
-        'drain-both.yaml',
-        yaml.replace("bind_addresses: ['127.0.0.1']", "bind_addresses: ['127.0.0.1', '::1']"),
-      ),
-    ]);
-    const inflight = fetch(`http://[::1]:${gateway.port}/_matrix/push/v1/notify`, {
-      method: 'POST',
-      body: JSON.stringify(exampleNotification([device('im.app', `${slow.url}/drain-both`)])),
-    });
-    await slow.started;
-    gateway.child.kill('SIGTERM');
-    const res = await inflight;
-    assert.equal(res.status, 200, 'the in-flight request completed');
-    assert.equal(slow.completed(), 1);
-    assert.equal((await gateway.exit).code, 0);
-    await assert.rejects(fetch(`http://127.0.0.1:${gateway.port}/health`), 'no longer accepting');
-    await slow.close();
-  });
+  }
 });
 
 /** An endpoint that answers 200 after `delayMs`; `started` resolves when the first request arrives. */
