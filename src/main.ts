@@ -50,13 +50,26 @@ async function main(): Promise<void> {
   }
 
   const [first, ...others] = config.http.bind_addresses;
-  await app.http.listen({ host: first!, port: config.http.port });
-  // Fastify listens on one address; further bind_addresses get their own listener on the same app.
-  const port = (app.http.server.address() as AddressInfo).port;
-  const extraServers = await Promise.all(others.map((host) => listenAlso(app.http, host, port)));
-  const metricsServer = config.metrics.prometheus.enabled
-    ? await startMetricsServer(app.metrics.registry, config.metrics.prometheus)
-    : null;
+  let port: number;
+  let extraServers: Server[];
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | null;
+  try {
+    await app.http.listen({ host: first!, port: config.http.port });
+    // Fastify listens on one address; further bind_addresses get their own listener on the same app.
+    port = (app.http.server.address() as AddressInfo).port;
+    extraServers = await Promise.all(others.map((host) => listenAlso(app.http, host, port)));
+    metricsServer = config.metrics.prometheus.enabled
+      ? await startMetricsServer(app.metrics.registry, config.metrics.prometheus)
+      : null;
+  } catch (error) {
+    // EADDRINUSE, EADDRNOTAVAIL, EACCES: an operator's problem, said in one line.
+    const { code, message } = error as NodeJS.ErrnoException;
+    process.stderr.write(
+      `herald: cannot listen (${code ?? message}); check http.bind_addresses, http.port and metrics.prometheus\n`,
+    );
+    await app.close();
+    process.exit(2);
+  }
   const metricsPort = metricsServer ? (metricsServer.server.address() as AddressInfo).port : undefined;
   logger.info(
     { config: origin, addresses: config.http.bind_addresses, port, metrics_port: metricsPort },

@@ -85,6 +85,18 @@ describe('config errors at start', () => {
     assert.match(stderr, /missing\.yaml: cannot read the config file \(ENOENT\)/);
   });
 
+  it('exit 2 with one line when the port is taken', async () => {
+    const { createServer } = await import('node:http');
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const { port } = squatter.address() as { port: number };
+    const path = writeConfig('taken.yaml', `http: { bind_addresses: ['127.0.0.1'], port: ${port} }\n`);
+    const { code, stderr } = await run(['--config', path]).exit;
+    squatter.close();
+    assert.equal(code, 2);
+    assert.match(stderr, /^herald: cannot listen \(EADDRINUSE\); check http\.bind_addresses, http\.port/);
+  });
+
   it('exit 2 for an unknown command-line option', async () => {
     const { code, stderr } = await run(['--colour']).exit;
     assert.equal(code, 2);
