@@ -5,6 +5,7 @@
  * overhead, independent of the machine. Also prints memory after the run.
  *
  * Run: node_modules/.bin/node --expose-gc bench/notify.ts [seconds per phase, default 5] [connections, default 32]
+ *      [log level, default silent]
  */
 import Fastify from 'fastify';
 import { Pool } from 'undici';
@@ -17,6 +18,8 @@ import { device, exampleNotification } from '../test/helpers/fixtures.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 32);
+/** `info` measures the cost of production logging (written to /dev/null); `silent` leaves it out. */
+const logLevel = process.argv[4] ?? 'silent';
 
 interface Result {
   requests: number;
@@ -88,7 +91,9 @@ setInterval(() => {
   fake.calls.length = 0;
 }, 100).unref();
 
-console.log(`Node ${process.version}, ${connections} connections, ${seconds} s per phase`);
+console.log(
+  `Node ${process.version}, ${connections} connections, ${seconds} s per phase, log level ${logLevel}`,
+);
 await load(`http://127.0.0.1:${heraldAddress.port}`, bodyFor); // warm-up
 const base = await load(`http://127.0.0.1:${baselineAddress.port}`, bodyFor);
 const ours = await load(`http://127.0.0.1:${heraldAddress.port}`, (i) => bodyFor(i + 1e9));
