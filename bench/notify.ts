@@ -8,6 +8,7 @@
  *      [log level, default silent]
  */
 import Fastify from 'fastify';
+import pino from 'pino';
 import { Pool } from 'undici';
 import { buildApp } from '../src/app.ts';
 import { parseConfigText, validateConfig } from '../src/config/load.ts';
@@ -79,10 +80,8 @@ const { config } = validateConfig(
   parseConfigText('apps: { com.example.fake: { type: fake, inflight_request_limit: 100000 } }', 'bench'),
   providerTable([fake.module]),
 );
-const herald = await buildApp(config, {
-  logger: createLogger({ level: 'silent' }),
-  extraProviders: [fake.module],
-});
+const logger = createLogger({ level: logLevel }, pino.destination('/dev/null'));
+const herald = await buildApp(config, { logger, extraProviders: [fake.module] });
 await herald.http.listen({ host: '127.0.0.1', port: 0 });
 const heraldAddress = herald.http.server.address() as { port: number };
 
