@@ -101,7 +101,11 @@ export class Dispatcher {
     budget: AbortSignal,
     requestLogger: Logger,
   ): Promise<DeviceResult> {
-    const logger = requestLogger.child({ app_id: device.app_id, pushkey_tag: pushkeyTag(device.pushkey) });
+    const logger = requestLogger.child({
+      app_id: device.app_id,
+      pushkey_tag: pushkeyTag(device.pushkey),
+      event_id: notification.event_id,
+    });
     const route = this.#router.route(device.app_id);
     if (route.kind !== 'found') {
       logger.info({ route: route.kind }, 'rejecting device: no app configured for its app_id');

@@ -39,7 +39,9 @@ export function registerNotifyRoute(app: FastifyInstance, dispatcher: Dispatcher
       if (!Buffer.isBuffer(raw))
         throw new GatewayError('M_NOT_JSON', 'The body is empty; expected a JSON object.');
       const notification = parseNotifyBody(decodeJsonBody(raw));
-      request.log.info(
+      // Debug only: every device's outcome line already carries the event_id (info logging of three
+      // lines per request cost about 30% of throughput in bench/notify.ts).
+      request.log.debug(
         { event_id: notification.event_id, devices: notification.devices.length, prio: notification.prio },
         'notify',
       );
