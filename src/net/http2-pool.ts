@@ -11,9 +11,14 @@
  * - A new session is opened only when every ready session is full (and fewer than `maxSessions`
  *   exist), so a burst of 1,000 pushes still uses a handful of TLS connections. node's client would
  *   silently queue streams past the limit on one session; the pool reads the limit itself.
+ * - After a failed connect no new one is tried for a while (exponential backoff); meanwhile requests
+ *   that no ready session can take fail at once as 'connect', and the dispatcher retries them
+ *   within its budget. Without this, an outage turns every request into a new connection.
  * - A session that receives GOAWAY (RFC 9113 §6.8), closes or fails leaves the pool at once; queued
- *   requests stay queued and go to a new session. Streams it was carrying fail with a
- *   TransportError; the provider decides what that means (both report it as temporary).
+ *   requests stay queued and go to a new session. Streams the server never processed (above the
+ *   GOAWAY's last stream id, or refused with REFUSED_STREAM, RFC 9113 §8.7) go back to the queue;
+ *   other streams it was carrying fail with a TransportError, and the provider decides what that
+ *   means (both report it as temporary).
  * - PING (RFC 9113 §6.7) keeps idle sessions alive through NATs and finds dead ones; an optional
  *   idle timeout closes unused sessions instead. Connect and response timeouts bound every wait,
  *   and the caller's AbortSignal cancels a queued or running request (RST_STREAM CANCEL).
@@ -26,16 +31,23 @@ import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { openTlsThroughProxy } from './proxy-tunnel.ts';
 
-/** Why a request failed without an HTTP answer. */
-export type TransportFailure = 'connect' | 'goaway' | 'reset' | 'timeout' | 'closed' | 'aborted';
+/** Why a request failed without an HTTP answer ('invalid': node refused to send it at all). */
+export type TransportFailure = 'connect' | 'goaway' | 'reset' | 'timeout' | 'closed' | 'aborted' | 'invalid';
 
 export class TransportError extends Error {
   readonly kind: TransportFailure;
+  /** For 'connect': when the pool will try to connect again (its backoff), so a retry waits that long. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(kind: TransportFailure, message: string, options: { cause?: unknown } = {}) {
+  constructor(
+    kind: TransportFailure,
+    message: string,
+    options: { cause?: unknown; retryAfterMs?: number } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'TransportError';
     this.kind = kind;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -77,16 +89,25 @@ export interface Http2Answer {
 const MAX_STREAMS_PER_SESSION = 1000;
 /** Error answers are small JSON; a larger body is cut rather than held in memory. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
-/** After a failed connect, no new attempt for this long while other sessions carry the load. */
-const CONNECT_BACKOFF_MS = 1000;
+/** Backoff after failed connects: the first wait, doubled per failure up to the last. */
+const CONNECT_BACKOFF_FIRST_MS = 250;
+const CONNECT_BACKOFF_MAX_MS = 30_000;
+/** How often one request may go back to the queue because its session went away unprocessed. */
+const MAX_REQUEUES = 3;
+/** close() lets running streams finish for this long, then destroys the sessions. */
+const CLOSE_GRACE_MS = 2000;
 
 interface PooledSession {
   readonly session: http2.ClientHttp2Session;
   ready: boolean;
-  /** Set when the server sent GOAWAY: streams it refuses then fail as 'goaway'. */
-  goaway: boolean;
+  /** The last stream id the server will process, once it sent GOAWAY (RFC 9113 §6.8). */
+  goawayLastStreamId: number | undefined;
   active: number;
+  /** Connect timeout and PING interval. */
   readonly timers: NodeJS.Timeout[];
+  idleTimer: NodeJS.Timeout | undefined;
+  /** The session's last 'error', the cause of a failed connect. */
+  lastError: unknown;
 }
 
 interface Job {
@@ -94,18 +115,25 @@ interface Job {
   readonly resolve: (answer: Http2Answer) => void;
   readonly reject: (error: Error) => void;
   readonly onAbort: () => void;
+  requeues: number;
 }
 
 export class Http2Pool {
   readonly #options: Http2PoolOptions;
   readonly #service: string;
   readonly #logger: Logger;
+  /** Sessions that take new streams (or will, once ready). */
   readonly #sessions: PooledSession[] = [];
+  /** Sessions out of the pool whose streams may still run, until their 'close'. */
+  readonly #retired = new Set<PooledSession>();
   readonly #queue: Job[] = [];
   #closed = false;
   /** Proxy tunnels being opened (sessions that do not exist yet). */
   #tunnelsOpening = 0;
+  #connectFailures = 0;
   #connectBlockedUntil = 0;
+  #lastConnectError: TransportError | undefined;
+  #pumpTimer: NodeJS.Timeout | undefined;
 
   constructor(options: Http2PoolOptions) {
     this.#options = options;
@@ -127,6 +155,7 @@ export class Http2Pool {
         request,
         resolve,
         reject,
+        requeues: 0,
         onAbort: () => {
           const index = this.#queue.indexOf(job);
           if (index >= 0) {
@@ -143,44 +172,52 @@ export class Http2Pool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#pumpTimer);
     for (const job of this.#queue.splice(0))
       this.#fail(job, new TransportError('closed', 'transport closed (shutting down)'));
-    await Promise.all(
-      this.#sessions.splice(0).map(
-        (pooled) =>
-          new Promise<void>((resolve) => {
-            for (const timer of pooled.timers) clearTimeout(timer);
-            if (pooled.session.closed || pooled.session.destroyed) return resolve();
-            // Streams still running get a short grace, then the session goes.
-            const grace = setTimeout(() => pooled.session.destroy(), 2000).unref();
-            pooled.session.close(() => {
-              clearTimeout(grace);
-              resolve();
-            });
-          }),
-      ),
-    );
+    const all = [...this.#sessions.splice(0), ...this.#retired];
+    await Promise.all(all.map((pooled) => this.#shutDown(pooled)));
+  }
+
+  /** Closes one session: running streams get a short grace, then the session goes. */
+  #shutDown(pooled: PooledSession): Promise<void> {
+    clearTimers(pooled);
+    const { session } = pooled;
+    return new Promise<void>((resolve) => {
+      if (session.destroyed) return resolve();
+      const grace = setTimeout(() => session.destroy(), CLOSE_GRACE_MS).unref();
+      session.once('close', () => {
+        clearTimeout(grace);
+        resolve();
+      });
+      if (!session.closed) session.close();
+    });
   }
 
   /** Hands queued requests to sessions with free streams; opens a session when all are full. */
   #pump(): void {
+    if (this.#closed) return;
     while (this.#queue.length > 0) {
       const pooled = this.#leastBusy();
       if (pooled === undefined) break;
       this.#start(this.#queue.shift()!, pooled);
     }
+    if (this.#queue.length === 0) return;
     const connecting = this.#tunnelsOpening > 0 || this.#sessions.some((s) => !s.ready);
     const room = this.#sessions.length + this.#tunnelsOpening < this.#options.maxSessions;
-    if (this.#queue.length > 0 && !connecting && room && Date.now() >= this.#connectBlockedUntil) {
-      if (this.#options.proxy === undefined) this.#open(undefined);
-      else void this.#connectThroughProxy(this.#options.proxy);
-    }
+    if (connecting || !room) return;
+    if (Date.now() < this.#connectBlockedUntil) this.#holdOrFailQueue();
+    else if (this.#options.proxy === undefined) this.#open(undefined);
+    else void this.#connectThroughProxy(this.#options.proxy);
   }
 
   #leastBusy(): PooledSession | undefined {
     let best: PooledSession | undefined;
     for (const pooled of this.#sessions) {
-      if (!pooled.ready || pooled.active >= streamLimit(pooled.session)) continue;
+      // No new streams on a session that got GOAWAY or is closing (RFC 9113 §6.8).
+      if (!pooled.ready || pooled.goawayLastStreamId !== undefined) continue;
+      if (pooled.session.closed || pooled.session.destroyed) continue;
+      if (pooled.active >= streamLimit(pooled.session)) continue;
       if (best === undefined || pooled.active < best.active) best = pooled;
     }
     return best;
@@ -199,8 +236,7 @@ export class Http2Pool {
       this.#tunnelsOpening--;
       if (this.#closed) return;
       this.#logger.warn({ err: error }, `cannot reach ${this.#service} through the proxy`);
-      const message = error instanceof Error ? error.message : String(error);
-      this.#connectFailed(new TransportError('connect', `proxy: ${message}`, { cause: error }));
+      this.#connectFailed(`proxy: ${messageOf(error)}`, error);
       return;
     }
     this.#tunnelsOpening--;
@@ -209,24 +245,71 @@ export class Http2Pool {
     else this.#open(socket);
   }
 
-  /** A connection attempt failed: fail the waiting requests unless another session can take them. */
-  #connectFailed(error: TransportError): void {
+  /**
+   * A connection attempt failed: no new one until the backoff ends (250 ms doubling to 30 s), so an
+   * outage does not turn every request into a connection attempt.
+   */
+  #connectFailed(message: string, cause: unknown): void {
+    const delay = Math.min(CONNECT_BACKOFF_MAX_MS, CONNECT_BACKOFF_FIRST_MS * 2 ** this.#connectFailures);
+    this.#connectFailures++;
+    this.#connectBlockedUntil = Date.now() + delay;
+    const error = new TransportError('connect', message, { cause, retryAfterMs: delay });
+    this.#lastConnectError = error;
+    if (this.#sessions.some((s) => s.ready)) this.#holdOrFailQueue();
+    else for (const job of this.#queue.splice(0)) this.#fail(job, error);
+  }
+
+  /**
+   * During the backoff, queued requests wait for a ready session's free stream and the pool tries
+   * again when the backoff ends; without a ready session nothing can take them, so they fail now.
+   */
+  #holdOrFailQueue(): void {
+    const wait = this.#connectBlockedUntil - Date.now();
     if (this.#sessions.some((s) => s.ready)) {
-      this.#connectBlockedUntil = Date.now() + CONNECT_BACKOFF_MS;
-      setTimeout(() => this.#pump(), CONNECT_BACKOFF_MS).unref();
+      if (this.#pumpTimer === undefined) {
+        this.#pumpTimer = setTimeout(() => {
+          this.#pumpTimer = undefined;
+          this.#pump();
+        }, wait).unref();
+      }
       return;
     }
+    const last = this.#lastConnectError;
+    const error = new TransportError(
+      'connect',
+      `not connecting to ${this.#service} for ${wait} ms after a failed attempt: ${last?.message}`,
+      { cause: last, retryAfterMs: wait },
+    );
     for (const job of this.#queue.splice(0)) this.#fail(job, error);
   }
 
   /** Opens a session, directly or over an open proxy tunnel (TLS already done inside it). */
   #open(tunnel: Duplex | undefined): void {
-    const { origin, clientCert, connectTimeoutMs, pingIntervalMs, idleTimeoutMs } = this.#options;
-    const session =
-      tunnel === undefined
-        ? http2.connect(origin, { ...clientCert })
-        : http2.connect(origin, { createConnection: () => tunnel });
-    const pooled: PooledSession = { session, ready: false, goaway: false, active: 0, timers: [] };
+    const { origin, clientCert, connectTimeoutMs, pingIntervalMs } = this.#options;
+    let session: http2.ClientHttp2Session;
+    try {
+      session =
+        tunnel === undefined
+          ? http2.connect(origin, { ...clientCert })
+          : http2.connect(origin, { createConnection: () => tunnel });
+    } catch (error) {
+      // connect throws synchronously, e.g. when tls.createSecureContext finds that the client key
+      // does not match its certificate ("key values mismatch").
+      tunnel?.destroy();
+      this.#logger.warn({ err: error }, `cannot connect to ${this.#service}`);
+      const message = `cannot connect to ${this.#service} at ${origin}: ${messageOf(error)}`;
+      this.#connectFailed(message, error);
+      return;
+    }
+    const pooled: PooledSession = {
+      session,
+      ready: false,
+      goawayLastStreamId: undefined,
+      active: 0,
+      timers: [],
+      idleTimer: undefined,
+      lastError: undefined,
+    };
     this.#sessions.push(pooled);
 
     const connectTimer = setTimeout(() => {
@@ -238,14 +321,17 @@ export class Http2Pool {
     session.on('remoteSettings', () => {
       if (!pooled.ready) {
         pooled.ready = true;
+        this.#connectFailures = 0;
+        this.#connectBlockedUntil = 0;
         clearTimeout(connectTimer);
         if (pingIntervalMs !== undefined) pooled.timers.push(this.#keepAlive(pooled, pingIntervalMs));
+        this.#armIdle(pooled);
       }
       this.#pump();
     });
     session.on('goaway', (errorCode, lastStreamId) => {
-      if (pooled.goaway) return;
-      pooled.goaway = true;
+      if (pooled.goawayLastStreamId !== undefined) return;
+      pooled.goawayLastStreamId = lastStreamId;
       this.#logger.info(
         { error_code: errorCode, last_stream_id: lastStreamId },
         `${this.#service} sent GOAWAY; reconnecting`,
@@ -253,22 +339,22 @@ export class Http2Pool {
       this.#retire(pooled);
     });
     session.on('error', (error) => {
+      pooled.lastError = error;
       this.#logger.warn({ err: error }, `${this.#service} connection failed`);
     });
     session.on('close', () => {
+      this.#retired.delete(pooled);
+      this.#retire(pooled, false);
+      clearTimers(pooled);
       // A connection that never became ready fails the requests waiting for it when no other
       // session can take them, instead of letting them wait for the budget to run out.
-      this.#retire(pooled, false);
       if (!pooled.ready && !this.#closed) {
-        this.#connectFailed(new TransportError('connect', `cannot connect to ${this.#service} at ${origin}`));
+        const reason = pooled.lastError === undefined ? '' : `: ${messageOf(pooled.lastError)}`;
+        const message = `cannot connect to ${this.#service} at ${origin}${reason}`;
+        this.#connectFailed(message, pooled.lastError);
       }
-      if (!this.#closed) this.#pump();
+      this.#pump();
     });
-    if (idleTimeoutMs !== undefined) {
-      session.setTimeout(idleTimeoutMs, () => {
-        if (pooled.active === 0) this.#retire(pooled);
-      });
-    }
     session.unref();
   }
 
@@ -285,14 +371,31 @@ export class Http2Pool {
     return timer;
   }
 
+  /**
+   * Idle retirement runs on our own timer, armed whenever the session has no streams: node's
+   * session.setTimeout fires once, and when that happens during a long request it never comes back.
+   */
+  #armIdle(pooled: PooledSession): void {
+    const { idleTimeoutMs } = this.#options;
+    if (idleTimeoutMs === undefined || pooled.active > 0 || this.#closed) return;
+    clearTimeout(pooled.idleTimer);
+    pooled.idleTimer = setTimeout(() => {
+      if (pooled.active === 0) this.#retire(pooled);
+    }, idleTimeoutMs).unref();
+  }
+
   /** Takes a session out of the pool (its running streams may still finish) and refills it. */
   #retire(pooled: PooledSession, refill = true): void {
     const index = this.#sessions.indexOf(pooled);
     if (index < 0) return;
     this.#sessions.splice(index, 1);
-    for (const timer of pooled.timers) clearTimeout(timer);
-    if (!pooled.session.closed && !pooled.session.destroyed) pooled.session.close();
-    if (refill && !this.#closed) this.#pump();
+    clearTimers(pooled);
+    if (!pooled.session.destroyed) {
+      // Kept until its 'close', so close() can still end the streams it carries.
+      this.#retired.add(pooled);
+      if (!pooled.session.closed) pooled.session.close();
+    }
+    if (refill) this.#pump();
   }
 
   #start(job: Job, pooled: PooledSession): void {
@@ -301,36 +404,65 @@ export class Http2Pool {
     let stream: http2.ClientHttp2Stream;
     try {
       stream = session.request({ ':method': 'POST', ':path': request.path, ...request.headers });
-    } catch {
-      // The session went away between the pool's check and now: queue the job again.
-      this.#queue.unshift(job);
-      this.#retire(pooled);
+    } catch (error) {
+      if (sessionGone(session, error) && job.requeues < MAX_REQUEUES) {
+        // The session went away between the pool's check and now; the request never left.
+        job.requeues++;
+        this.#queue.unshift(job);
+        this.#retire(pooled, false);
+      } else if (sessionGone(session, error)) {
+        this.#fail(job, this.#streamFailure(pooled, error as Error));
+      } else {
+        // node refused the request itself (e.g. a connection-specific header, RFC 9113 §8.2.2):
+        // any other session would refuse it too.
+        const message = `cannot send the request to ${this.#service}: ${messageOf(error)}`;
+        this.#fail(job, new TransportError('invalid', message, { cause: error }));
+      }
       return;
     }
     pooled.active++;
+    clearTimeout(pooled.idleTimer);
     let settled = false;
     let status = 0;
     let responseHeaders: http2.IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
     let size = 0;
-    const finish = (error: Error | null) => {
-      if (settled) return;
+    const settle = (): boolean => {
+      if (settled) return false;
       settled = true;
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
-      if (error === null) {
-        request.signal?.removeEventListener('abort', job.onAbort);
-        job.resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') });
-      } else {
-        this.#fail(job, error);
-        if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
-      }
+      return true;
+    };
+    const answer = () => {
+      if (!settle()) return;
+      request.signal?.removeEventListener('abort', job.onAbort);
+      job.resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') });
+    };
+    const fail = (error: Error) => {
+      if (!settle()) return;
+      this.#fail(job, error);
+      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    };
+    /** The stream ended without a complete answer: retried when the server never processed it. */
+    const gone = (error: Error) => {
+      if (settled) return;
+      const retry =
+        status === 0 &&
+        !this.#closed &&
+        request.signal?.aborted !== true &&
+        job.requeues < MAX_REQUEUES &&
+        unprocessed(pooled, stream);
+      if (!retry) return fail(this.#streamFailure(pooled, error));
+      settle();
+      job.requeues++;
+      this.#queue.unshift(job);
     };
     const timer = setTimeout(
-      () => finish(new TransportError('timeout', `no answer within ${this.#options.responseTimeoutMs} ms`)),
+      () => fail(new TransportError('timeout', `no answer within ${this.#options.responseTimeoutMs} ms`)),
       this.#options.responseTimeoutMs,
     );
-    const onAbort = () => finish(abortError(request.signal));
+    const onAbort = () => fail(abortError(request.signal));
     request.signal?.addEventListener('abort', onAbort, { once: true });
 
     stream.on('response', (headers) => {
@@ -338,16 +470,21 @@ export class Http2Pool {
       responseHeaders = headers;
     });
     stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+      if (settled) return;
+      const remaining = MAX_RESPONSE_BYTES - size;
+      chunks.push(chunk.subarray(0, remaining));
+      size += Math.min(chunk.length, remaining);
+      if (chunk.length <= remaining) return;
+      // Past the cap: answer with what we have and stop the download (the rest is not read).
+      answer();
+      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
     });
-    stream.on('end', () =>
-      finish(status > 0 ? null : this.#streamFailure(pooled, new Error('stream ended without a status'))),
-    );
-    stream.on('error', (error) => finish(this.#streamFailure(pooled, error)));
+    stream.on('end', () => (status > 0 ? answer() : gone(new Error('stream ended without a status'))));
+    stream.on('error', (error) => gone(error));
     stream.on('close', () => {
       pooled.active--;
-      finish(this.#streamFailure(pooled, new Error(`stream closed (RST_STREAM code ${stream.rstCode})`)));
+      this.#armIdle(pooled);
+      gone(new Error(`stream closed (RST_STREAM code ${stream.rstCode})`));
       this.#pump();
     });
     stream.end(request.body);
@@ -360,7 +497,11 @@ export class Http2Pool {
 
   #streamFailure(pooled: PooledSession, error: Error): TransportError {
     if (error instanceof TransportError) return error;
-    if (pooled.goaway) {
+    if (this.#closed) {
+      const message = `transport closed (shutting down) before ${this.#service} answered`;
+      return new TransportError('closed', message, { cause: error });
+    }
+    if (pooled.goawayLastStreamId !== undefined) {
       const message = `${this.#service} closed the connection (GOAWAY) before answering`;
       return new TransportError('goaway', message, { cause: error });
     }
@@ -370,11 +511,41 @@ export class Http2Pool {
   }
 }
 
+/**
+ * Streams the server did not process are safe to send again: REFUSED_STREAM says so (RFC 9113
+ * §8.7), and so does a GOAWAY whose last stream id is below the stream's (§6.8).
+ */
+function unprocessed(pooled: PooledSession, stream: http2.ClientHttp2Stream): boolean {
+  if (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) return true;
+  const last = pooled.goawayLastStreamId;
+  return last !== undefined && stream.id !== undefined && stream.id > last;
+}
+
+/** session.request threw because the session is gone, not because of the request. */
+function sessionGone(session: http2.ClientHttp2Session, error: unknown): boolean {
+  if (session.closed || session.destroyed) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    code === 'ERR_HTTP2_INVALID_SESSION' ||
+    code === 'ERR_HTTP2_GOAWAY_SESSION' ||
+    code === 'ERR_HTTP2_OUT_OF_STREAMS'
+  );
+}
+
+function clearTimers(pooled: PooledSession): void {
+  for (const timer of pooled.timers) clearTimeout(timer);
+  clearTimeout(pooled.idleTimer);
+}
+
 function streamLimit(session: http2.ClientHttp2Session): number {
   return Math.min(
     session.remoteSettings.maxConcurrentStreams ?? MAX_STREAMS_PER_SESSION,
     MAX_STREAMS_PER_SESSION,
   );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function abortError(signal: AbortSignal | undefined): TransportError {

@@ -12,6 +12,7 @@
 
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import { importPKCS8, SignJWT } from 'jose';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.ts';
@@ -191,6 +192,17 @@ async function loadCertificate(
     createPrivateKey(keys[0]!);
   } catch (error) {
     throw new ConfigError(path, `cannot parse ${JSON.stringify(certfile)}: ${(error as Error).message}.`);
+  }
+  try {
+    // The TLS context checks that the key belongs to the certificate ("key values mismatch"):
+    // found here, a wrong pair stops the gateway at start instead of failing every connect.
+    createSecureContext({ cert: certs.join('\n'), key: keys[0]! });
+  } catch (error) {
+    throw new ConfigError(
+      path,
+      `the private key in ${JSON.stringify(certfile)} does not belong to its certificate ` +
+        `(${(error as Error).message}); put the certificate and its own key in the file.`,
+    );
   }
   const uid = /^UID=(.+)$/m.exec(x509.subject)?.[1]?.trim();
   const topic = uid ?? configuredTopic;
