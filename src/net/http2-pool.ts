@@ -29,6 +29,16 @@
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
+import {
+  clearTimers,
+  keepAlive,
+  type PooledSession,
+  pooledSession,
+  sessionGone,
+  shutDown,
+  takesStreams,
+  unprocessed,
+} from './http2-session.ts';
 import { openTlsThroughProxy } from './proxy-tunnel.ts';
 
 /** Why a request failed without an HTTP answer ('invalid': node refused to send it at all). */
@@ -85,8 +95,6 @@ export interface Http2Answer {
   body: string;
 }
 
-/** Our own ceiling on streams per session, whatever the server allows (Apple advertises 1000). */
-const MAX_STREAMS_PER_SESSION = 1000;
 /** Error answers are small JSON; a larger body is cut rather than held in memory. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 /** Backoff after failed connects: the first wait, doubled per failure up to the last. */
@@ -94,21 +102,6 @@ const CONNECT_BACKOFF_FIRST_MS = 250;
 const CONNECT_BACKOFF_MAX_MS = 30_000;
 /** How often one request may go back to the queue because its session went away unprocessed. */
 const MAX_REQUEUES = 3;
-/** close() lets running streams finish for this long, then destroys the sessions. */
-const CLOSE_GRACE_MS = 2000;
-
-interface PooledSession {
-  readonly session: http2.ClientHttp2Session;
-  ready: boolean;
-  /** The last stream id the server will process, once it sent GOAWAY (RFC 9113 §6.8). */
-  goawayLastStreamId: number | undefined;
-  active: number;
-  /** Connect timeout and PING interval. */
-  readonly timers: NodeJS.Timeout[];
-  idleTimer: NodeJS.Timeout | undefined;
-  /** The session's last 'error', the cause of a failed connect. */
-  lastError: unknown;
-}
 
 interface Job {
   readonly request: Http2Request;
@@ -176,22 +169,7 @@ export class Http2Pool {
     for (const job of this.#queue.splice(0))
       this.#fail(job, new TransportError('closed', 'transport closed (shutting down)'));
     const all = [...this.#sessions.splice(0), ...this.#retired];
-    await Promise.all(all.map((pooled) => this.#shutDown(pooled)));
-  }
-
-  /** Closes one session: running streams get a short grace, then the session goes. */
-  #shutDown(pooled: PooledSession): Promise<void> {
-    clearTimers(pooled);
-    const { session } = pooled;
-    return new Promise<void>((resolve) => {
-      if (session.destroyed) return resolve();
-      const grace = setTimeout(() => session.destroy(), CLOSE_GRACE_MS).unref();
-      session.once('close', () => {
-        clearTimeout(grace);
-        resolve();
-      });
-      if (!session.closed) session.close();
-    });
+    await Promise.all(all.map((pooled) => shutDown(pooled)));
   }
 
   /** Hands queued requests to sessions with free streams; opens a session when all are full. */
@@ -214,10 +192,7 @@ export class Http2Pool {
   #leastBusy(): PooledSession | undefined {
     let best: PooledSession | undefined;
     for (const pooled of this.#sessions) {
-      // No new streams on a session that got GOAWAY or is closing (RFC 9113 §6.8).
-      if (!pooled.ready || pooled.goawayLastStreamId !== undefined) continue;
-      if (pooled.session.closed || pooled.session.destroyed) continue;
-      if (pooled.active >= streamLimit(pooled.session)) continue;
+      if (!takesStreams(pooled)) continue;
       if (best === undefined || pooled.active < best.active) best = pooled;
     }
     return best;
@@ -301,15 +276,7 @@ export class Http2Pool {
       this.#connectFailed(message, error);
       return;
     }
-    const pooled: PooledSession = {
-      session,
-      ready: false,
-      goawayLastStreamId: undefined,
-      active: 0,
-      timers: [],
-      idleTimer: undefined,
-      lastError: undefined,
-    };
+    const pooled = pooledSession(session);
     this.#sessions.push(pooled);
 
     const connectTimer = setTimeout(() => {
@@ -324,7 +291,8 @@ export class Http2Pool {
         this.#connectFailures = 0;
         this.#connectBlockedUntil = 0;
         clearTimeout(connectTimer);
-        if (pingIntervalMs !== undefined) pooled.timers.push(this.#keepAlive(pooled, pingIntervalMs));
+        if (pingIntervalMs !== undefined)
+          pooled.timers.push(keepAlive(pooled, pingIntervalMs, connectTimeoutMs));
         this.#armIdle(pooled);
       }
       this.#pump();
@@ -356,19 +324,6 @@ export class Http2Pool {
       this.#pump();
     });
     session.unref();
-  }
-
-  #keepAlive(pooled: PooledSession, intervalMs: number): NodeJS.Timeout {
-    const timer = setInterval(() => {
-      if (pooled.session.destroyed || pooled.session.closed) return;
-      const deadline = setTimeout(() => pooled.session.destroy(), this.#options.connectTimeoutMs).unref();
-      pooled.session.ping((error) => {
-        clearTimeout(deadline);
-        if (error) pooled.session.destroy();
-      });
-    }, intervalMs);
-    timer.unref();
-    return timer;
   }
 
   /**
@@ -509,39 +464,6 @@ export class Http2Pool {
       cause: error,
     });
   }
-}
-
-/**
- * Streams the server did not process are safe to send again: REFUSED_STREAM says so (RFC 9113
- * §8.7), and so does a GOAWAY whose last stream id is below the stream's (§6.8).
- */
-function unprocessed(pooled: PooledSession, stream: http2.ClientHttp2Stream): boolean {
-  if (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) return true;
-  const last = pooled.goawayLastStreamId;
-  return last !== undefined && stream.id !== undefined && stream.id > last;
-}
-
-/** session.request threw because the session is gone, not because of the request. */
-function sessionGone(session: http2.ClientHttp2Session, error: unknown): boolean {
-  if (session.closed || session.destroyed) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    code === 'ERR_HTTP2_INVALID_SESSION' ||
-    code === 'ERR_HTTP2_GOAWAY_SESSION' ||
-    code === 'ERR_HTTP2_OUT_OF_STREAMS'
-  );
-}
-
-function clearTimers(pooled: PooledSession): void {
-  for (const timer of pooled.timers) clearTimeout(timer);
-  clearTimeout(pooled.idleTimer);
-}
-
-function streamLimit(session: http2.ClientHttp2Session): number {
-  return Math.min(
-    session.remoteSettings.maxConcurrentStreams ?? MAX_STREAMS_PER_SESSION,
-    MAX_STREAMS_PER_SESSION,
-  );
 }
 
 function messageOf(error: unknown): string {
