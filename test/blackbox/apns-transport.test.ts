@@ -73,7 +73,14 @@ describe('apns transport: 1,000 pushes over a handful of connections', () => {
     });
 
     it('keeps using the same connections for later requests', async () => {
-      const before = rig.fake.connections();
+      // A connection the burst started may still be opening: count once the number holds still.
+      let before = rig.fake.connections();
+      for (let steady = 0; steady < 4; ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const now = rig.fake.connections();
+        steady = now === before ? steady + 1 : 0;
+        before = now;
+      }
       for (let i = 0; i < 5; i++) {
         const res = await rig.gw.notify(
           exampleNotification([device(APP_ID, pushkeyFor(`later-${i}`))], { event_id: `$l${i}` }),

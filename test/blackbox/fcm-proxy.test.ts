@@ -66,9 +66,17 @@ describe('FCM: a proxy whose tunnel never speaks TLS', () => {
     assert.equal(world.fcm.received.length, 0);
 
     proxy.blackhole.delete(fcmTarget);
-    const res = await world.gw.notify(
+    // As a homeserver would: retry until the pool's connect backoff (250 ms after one failure,
+    // doubling) lets it dial again.
+    let res = await world.gw.notify(
       exampleNotification([device(FCM_APP, 'ok-after-blackhole')], { event_id: '$bh2' }),
     );
+    for (let tries = 1; res.status !== 200 && tries < 40; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      res = await world.gw.notify(
+        exampleNotification([device(FCM_APP, 'ok-after-blackhole')], { event_id: '$bh2' }),
+      );
+    }
     assert.equal(res.status, 200);
     assert.deepEqual(
       world.fcm.received.map((p) => p.pushkey),
