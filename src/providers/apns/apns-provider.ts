@@ -163,6 +163,9 @@ class ApnsProvider implements PushProvider {
     } catch (error) {
       const kind = error instanceof TransportError ? error.kind : 'network';
       this.#metrics.providerResponses.inc({ ...labels, status: 'network', reason: kind });
+      // A request HTTP/2 refused to send would be refused again: not worth a retry.
+      if (kind === 'invalid')
+        throw new PermanentDeliveryError(`APNs: ${(error as Error).message}`, { cause: error });
       throw new TemporaryDeliveryError(`APNs: ${(error as Error).message}`, { cause: error });
     } finally {
       this.#metrics.providerRequestDuration.observe(labels, (performance.now() - started) / 1000);

@@ -13,7 +13,7 @@
 import { ProxyAgent } from 'undici';
 import { parseRetryAfter } from '../../dispatch/retry.ts';
 import type { Device, Notification } from '../../matrix/notification.ts';
-import { type Http2Answer, Http2Pool } from '../../net/http2-pool.ts';
+import { type Http2Answer, Http2Pool, TransportError } from '../../net/http2-pool.ts';
 import type {
   DeliveryOutcome,
   DispatchContext,
@@ -121,6 +121,10 @@ class FcmProvider implements PushProvider {
       });
     } catch (error) {
       deps.metrics.providerResponses.inc({ ...labels, status: 'network', reason: 'network' });
+      // A request HTTP/2 refused to send would be refused again: not worth a retry.
+      if (error instanceof TransportError && error.kind === 'invalid') {
+        throw new PermanentDeliveryError(`FCM: ${error.message}`, { cause: error });
+      }
       throw new TemporaryDeliveryError(`FCM unreachable: ${(error as Error).message}`, { cause: error });
     } finally {
       deps.metrics.providerRequestDuration.observe(labels, (performance.now() - started) / 1000);
