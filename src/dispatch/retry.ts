@@ -12,13 +12,6 @@ export interface RetryPolicy {
   readonly factor: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  maxAttempts: 4,
-  initialDelayMs: 200,
-  maxDelayMs: 5000,
-  factor: 2,
-};
-
 /**
  * How long to wait before try `attempt + 1`, or null to stop. `random` is in [0, 1).
  * "Equal jitter": half the backoff is fixed and half random, so retries of many devices that failed

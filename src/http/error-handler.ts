@@ -4,7 +4,7 @@
  * mapped to their Matrix meaning; anything unexpected is a bug: 500, logged with its stack.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CATALOGUE, type ErrCode, GatewayError } from '../errors.ts';
+import { type ErrCode, GatewayError } from '../errors.ts';
 
 export function sendGatewayError(reply: FastifyReply, error: GatewayError): FastifyReply {
   return reply.code(error.status).headers(error.headers).type('application/json').send(error.toBody());
@@ -36,5 +36,3 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   request.log.error({ err: error }, 'unhandled error');
   return sendGatewayError(reply, new GatewayError('M_INTERNAL', 'Internal error; see the gateway log.'));
 }
-
-export { ERROR_CATALOGUE };
